@@ -1,0 +1,117 @@
+"""``Updater``: applies an optimizer to indexed parameters and owns their states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from . import serialization
+from ._checks import check_pairs
+from .optimizer import Optimizer
+
+__all__ = ["Updater", "get_updater"]
+
+
+class Updater:
+    """Calls ``optimizer`` for ``updater(index, grad, weight)`` — gradient first, as in
+    MXNet — creating each index's state on its first update.
+
+    Given lists, and when the optimizer aggregates (``aggregate_num > 0``), parameters are
+    grouped by dtype and passed to the optimizer in chunks of ``aggregate_num``.
+
+    >>> import torch, mxopt as mx
+    >>> updater = mx.optimizer.get_updater(mx.optimizer.SGD(learning_rate=0.1))
+    >>> w = torch.ones(3)
+    >>> updater(0, torch.full((3,), 0.5), w)
+    >>> w
+    tensor([0.9500, 0.9500, 0.9500])
+    >>> blob = updater.get_states(dump_optimizer=True)   # bytes, not a pickle
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.states: dict[Any, Any] = {}
+        self.states_synced: dict[Any, bool] = {}
+
+    @property
+    def aggregate_updates(self) -> bool:
+        return self.optimizer.aggregate_num > 0
+
+    def __call__(self, index, grad, weight) -> None:
+        if isinstance(index, (list, tuple)):
+            indices = [_as_key(i) for i in index]
+            grads, weights = list(grad), list(weight)
+            if not len(indices) == len(grads) == len(weights):
+                raise ValueError(
+                    "index, grad and weight lists must have the same length, got "
+                    f"{len(indices)}, {len(grads)}, {len(weights)}"
+                )
+        else:
+            indices, grads, weights = [_as_key(index)], [grad], [weight]
+        check_pairs(weights, grads)
+        if weights:
+            self.optimizer._set_current_context(weights[0].device.index or 0)
+        for idx, w in zip(indices, weights):
+            if idx not in self.states:
+                self.states[idx] = self.optimizer.create_state_multi_precision(idx, w)
+                self.states_synced[idx] = True
+            elif not self.states_synced.get(idx, True):
+                self.states[idx] = self.sync_state_context(self.states[idx], w.device)
+                self.states_synced[idx] = True
+        if self.aggregate_updates:
+            self._update_aggregated(indices, weights, grads)
+        else:
+            for idx, w, g in zip(indices, weights, grads):
+                self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
+
+    def _update_aggregated(self, indices, weights, grads) -> None:
+        by_dtype: dict[torch.dtype, list[tuple[Any, torch.Tensor, torch.Tensor]]] = {}
+        for item in zip(indices, weights, grads):
+            by_dtype.setdefault(item[1].dtype, []).append(item)
+        size = self.optimizer.aggregate_num
+        for items in by_dtype.values():
+            for start in range(0, len(items), size):
+                chunk = items[start : start + size]
+                idx, ws, gs = (tuple(x) for x in zip(*chunk))
+                states = [self.states[i] for i in idx]
+                self.optimizer.update_multi_precision(list(idx), list(ws), list(gs), states)
+
+    def sync_state_context(self, state: Any, device: torch.device) -> Any:
+        """``state`` with every tensor moved to ``device`` (tuple/list types kept)."""
+        if isinstance(state, torch.Tensor):
+            return state.to(device)
+        if isinstance(state, (tuple, list)):
+            return type(state)(self.sync_state_context(s, device) for s in state)
+        return state
+
+    def get_states(self, dump_optimizer: bool = False) -> bytes:
+        """The states (and, with ``dump_optimizer``, the optimizer with its counters and
+        scheduler) as bytes in mxopt's safe format (not a pickle)."""
+        return serialization.dumps((self.states, self.optimizer) if dump_optimizer else self.states)
+
+    def set_states(self, states: bytes) -> None:
+        """Load what :meth:`get_states` returned. A dumped optimizer replaces
+        ``self.optimizer``; states move to each weight's device at its next update."""
+        loaded = serialization.loads(states)
+        if isinstance(loaded, tuple) and len(loaded) == 2:
+            new_states, optimizer = loaded
+            if not isinstance(optimizer, Optimizer):
+                raise ValueError("the dumped optimizer is not an Optimizer")
+        else:
+            new_states, optimizer = loaded, self.optimizer
+        if not isinstance(new_states, dict):
+            raise ValueError("optimizer states must be a dict of index to state")
+        self.states, self.optimizer = new_states, optimizer
+        self.states_synced = dict.fromkeys(self.states, False)
+
+
+def _as_key(index: Any) -> Any:
+    return index.decode() if isinstance(index, bytes) else index
+
+
+def get_updater(optimizer: Optimizer) -> Updater:
+    """An :class:`Updater` for ``optimizer`` (MXNet's ``get_updater``)."""
+    return Updater(optimizer)
