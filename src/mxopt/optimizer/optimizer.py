@@ -120,14 +120,14 @@ class Optimizer:
         if lr_scheduler is None and learning_rate is None:
             learning_rate = 0.01
         self.lr = learning_rate
-        if lr_scheduler is not None and learning_rate is not None:
-            if lr_scheduler.base_lr != learning_rate:
-                # MXNet prints (not warns) this notice, then overrides only base_lr.
-                print(
-                    "learning rate from ``lr_scheduler`` has been overwritten by "
-                    "``learning_rate`` in optimizer."
-                )
-                lr_scheduler.base_lr = learning_rate
+        overrides = lr_scheduler is not None and learning_rate is not None
+        if overrides and lr_scheduler.base_lr != learning_rate:
+            # MXNet prints (not warns) this notice, then overrides only base_lr.
+            print(
+                "learning rate from ``lr_scheduler`` has been overwritten by "
+                "``learning_rate`` in optimizer."
+            )
+            lr_scheduler.base_lr = learning_rate
         self.wd = wd
         self.lr_mult: dict[Index, float] = {}
         self.wd_mult: dict[Index, float] = {}
