@@ -18,12 +18,25 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-__all__ = ["f32", "prepare", "clip_", "apply_update", "sparse_rows"]
+__all__ = ["f32", "in_dtype", "prepare", "clip_", "apply_update", "sparse_rows"]
 
 
 def f32(x: float) -> float:
     """``x`` rounded to the nearest float32, as MXNet parses operator parameters."""
     return float(np.float32(x))
+
+
+_NUMPY_ROUNDING = {torch.float32: np.float32, torch.float16: np.float16}
+
+
+def in_dtype(x: float, dtype: torch.dtype) -> float:
+    """``x`` rounded to ``dtype``: the value a product or sum of scalar parameters has when
+    MXNet's kernel computes it in the weight's type (float64 keeps it exact)."""
+    if dtype == torch.float64:
+        return x
+    if dtype == torch.bfloat16:
+        return torch.tensor(x, dtype=torch.bfloat16).item()
+    return float(_NUMPY_ROUNDING.get(dtype, np.float32)(x))
 
 
 def _describe(t: torch.Tensor) -> str:

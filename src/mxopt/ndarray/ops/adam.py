@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from ._common import apply_update, clip_, f32, prepare
+from ._common import apply_update, clip_, f32, in_dtype, prepare
 
 __all__ = ["adam_update"]
 
@@ -24,8 +24,8 @@ __all__ = ["adam_update"]
 def adam_rule(w, g, mean, var, *, lr, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient):
     """Dense in-place Adam step on ``w``, ``mean`` and ``var``."""
     G = clip_(g * rescale_grad + w * wd, clip_gradient)
-    mean.mul_(beta1).add_(G, alpha=f32(1.0 - beta1))
-    var.mul_(beta2).add_(G.mul_(G), alpha=f32(1.0 - beta2))
+    mean.mul_(beta1).add_(G, alpha=in_dtype(1.0 - beta1, w.dtype))
+    var.mul_(beta2).add_(G.mul_(G), alpha=in_dtype(1.0 - beta2, w.dtype))
     w.sub_(mean * lr / var.sqrt().add_(epsilon))
 
 

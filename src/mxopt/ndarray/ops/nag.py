@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from ._common import apply_update, clip_, f32, prepare
+from ._common import apply_update, clip_, f32, in_dtype, prepare
 from .sgd import _check_master, _mp_apply
 
 __all__ = ["nag_mom_update", "mp_nag_mom_update"]
@@ -28,7 +28,7 @@ def nag_mom_rule(w, g, mom, *, lr, momentum, wd, rescale_grad, clip_gradient) ->
     """Dense in-place NAG step on ``w`` and ``mom``."""
     g_hat = clip_(g * rescale_grad, clip_gradient)
     mom.mul_(momentum)
-    lookahead = (mom - (g_hat + wd * w) * lr) * f32(momentum + 1.0)
+    lookahead = (mom - (g_hat + wd * w) * lr) * in_dtype(momentum + 1.0, w.dtype)
     w.sub_(mom).add_(lookahead)
     mom.sub_((g_hat + wd * w) * lr)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from ._common import apply_update, clip_, f32, prepare
+from ._common import apply_update, clip_, f32, in_dtype, prepare
 
 __all__ = ["rmsprop_update", "rmspropalex_update"]
 
@@ -34,7 +34,7 @@ def _clip_weights_(w: torch.Tensor, clip_weights: float) -> None:
 def rmsprop_rule(w, g, n, *, lr, gamma1, epsilon, wd, rescale_grad, clip_gradient, clip_weights):
     """Dense in-place RMSProp step on ``w`` and ``n``."""
     G = clip_(g * rescale_grad + w * wd, clip_gradient)
-    n.mul_(gamma1).add_(G * G, alpha=f32(1.0 - gamma1))
+    n.mul_(gamma1).add_(G * G, alpha=in_dtype(1.0 - gamma1, w.dtype))
     w.sub_(G.div_((n + epsilon).sqrt_()).mul_(lr))
     _clip_weights_(w, clip_weights)
 
@@ -45,8 +45,8 @@ def rmspropalex_rule(
 ):  # fmt: skip
     """Dense in-place centered RMSProp step on ``w``, ``n``, ``g_avg`` and ``delta``."""
     G = clip_(g * rescale_grad + w * wd, clip_gradient)
-    n.mul_(gamma1).add_(G * G, alpha=f32(1.0 - gamma1))
-    g_avg.mul_(gamma1).add_(G, alpha=f32(1.0 - gamma1))
+    n.mul_(gamma1).add_(G * G, alpha=in_dtype(1.0 - gamma1, w.dtype))
+    g_avg.mul_(gamma1).add_(G, alpha=in_dtype(1.0 - gamma1, w.dtype))
     denom = (n - g_avg * g_avg).add_(epsilon).sqrt_()
     delta.mul_(gamma2).sub_(G.div_(denom).mul_(lr))
     w.add_(delta)

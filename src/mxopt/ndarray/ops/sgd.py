@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from ._common import apply_update, clip_, f32, prepare
+from ._common import apply_update, clip_, f32, in_dtype, prepare
 
 __all__ = ["sgd_update", "sgd_mom_update", "mp_sgd_update", "mp_sgd_mom_update"]
 
@@ -27,19 +27,19 @@ def _scaled_grad(grad: torch.Tensor, lr: float, rescale_grad: float, clip_gradie
     """``lr * clip(r * g)`` as a new tensor (or ``(lr * r) * g`` without clipping)."""
     if clip_gradient >= 0:
         return clip_(grad * rescale_grad, clip_gradient).mul_(lr)
-    return grad * f32(lr * rescale_grad)
+    return grad * in_dtype(lr * rescale_grad, grad.dtype)
 
 
 def sgd_rule(w, g, *, lr, wd, rescale_grad, clip_gradient) -> None:
     """Dense in-place plain SGD step on ``w`` (float32-rounded scalars)."""
     step = _scaled_grad(g, lr, rescale_grad, clip_gradient)
-    w.mul_(f32(1.0 - f32(lr * wd))).sub_(step)
+    w.mul_(in_dtype(1.0 - in_dtype(lr * wd, w.dtype), w.dtype)).sub_(step)
 
 
 def sgd_mom_rule(w, g, mom, *, lr, momentum, wd, rescale_grad, clip_gradient) -> None:
     """Dense in-place momentum SGD step on ``w`` and ``mom``."""
     step = _scaled_grad(g, lr, rescale_grad, clip_gradient)
-    mom.mul_(momentum).sub_(w, alpha=f32(lr * wd)).sub_(step)
+    mom.mul_(momentum).sub_(w, alpha=in_dtype(lr * wd, w.dtype)).sub_(step)
     w.add_(mom)
 
 
@@ -105,7 +105,8 @@ def sgd_mom_update(
 def _mp_apply(op, rule, weight, grad, weight32, states, out, lazy_update, hyper):
     """Run ``rule`` on the float32 master copy, then write it back in the weight's dtype."""
     out = prepare(op, weight, grad, out)
-    prepare(op, weight32, grad.float(), None, states, state_dtype=torch.float32)
+    names = ("mom",) if states else ()
+    prepare(op, weight32, grad.float(), None, dict(zip(names, states)), state_dtype=torch.float32)
     apply_update(rule, weight32, grad.float(), weight32, states, lazy_update, **hyper)
     out.copy_(weight32)
     return out
