@@ -1,6 +1,6 @@
 """Optimizer states and optimizer dumps as bytes, without pickle.
 
-The bytes are a `safetensors <https://github.com/huggingface/safetensors>`_ file: every
+The bytes are an 8-byte magic (``MXOPTST\\x01``) followed by a safetensors file: every
 tensor is stored as raw data, and the structure around them (dicts with int or str keys,
 tuples, lists, numbers, strings, ``None``, the optimizer's attributes and its learning-rate
 scheduler) is a JSON document in the file's metadata. Loading never runs code from the
@@ -21,6 +21,7 @@ __all__ = ["dumps", "loads", "FORMAT"]
 
 FORMAT = "mxopt.optimizer-states"
 VERSION = 1
+MAGIC = b"MXOPTST\x01"  # precedes the safetensors bytes
 _SKIPPED_ATTRS = {"param_dict"}  # as in MXNet, never serialized; restored as {}
 
 
@@ -125,7 +126,7 @@ def dumps(obj: Any) -> bytes:
     encoder = _Encoder()
     tree = encoder.encode(obj, "state")
     metadata = {"format": FORMAT, "version": str(VERSION), "tree": json.dumps(tree)}
-    return _st_save(encoder.tensors, metadata=metadata)
+    return MAGIC + _st_save(encoder.tensors, metadata=metadata)
 
 
 def loads(data: bytes) -> Any:
@@ -133,15 +134,18 @@ def loads(data: bytes) -> Any:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"states must be bytes, got {type(data).__name__}")
     data = bytes(data)
-    if data[:1] == b"\x80":
-        raise ValueError(
-            "these states look like a pickle (MXNet's .states format); mxopt never unpickles "
-            "implicitly: load legacy MXNet states with allow_pickle=True on a trusted file"
-        )
+    if not data.startswith(MAGIC):
+        if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+            raise ValueError(
+                "these states are a pickle (MXNet's .states format); mxopt never unpickles "
+                "implicitly: load legacy MXNet states with allow_pickle=True on a trusted file"
+            )
+        raise ValueError("not mxopt optimizer states (the format marker is missing)")
+    body = data[len(MAGIC) :]
     try:
-        tensors = _st_load(data)
-        header_len = int.from_bytes(data[:8], "little")
-        metadata = json.loads(data[8 : 8 + header_len]).get("__metadata__", {})
+        tensors = _st_load(body)
+        header_len = int.from_bytes(body[:8], "little")
+        metadata = json.loads(body[8 : 8 + header_len]).get("__metadata__", {})
     except Exception as exc:  # safetensors raises its own error types
         raise ValueError(f"not mxopt optimizer states (unreadable: {exc})") from None
     if metadata.get("format") != FORMAT:
