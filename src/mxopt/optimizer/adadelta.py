@@ -8,15 +8,14 @@ from ..ndarray.ops._common import clip_like_ndarray, f32
 from ..ndarray.ops.adadelta import adadelta_rule
 from ._checks import check_range
 from ._common import zeros_like
-from .optimizer import BASE_ARGS_DOC, Optimizer, register
+from .optimizer import Optimizer, register
 
 __all__ = ["AdaDelta"]
 
 
 @register
 class AdaDelta(Optimizer):
-    (
-        r"""AdaDelta (Zeiler, 2012): no learning rate.
+    r"""AdaDelta (Zeiler, 2012): no learning rate.
 
     With :math:`G = \mathrm{clip}(r g)` (clipped whenever ``clip_gradient is not None``):
 
@@ -34,9 +33,9 @@ class AdaDelta(Optimizer):
     rho : float, default 0.9
         In ``[0, 1]``.
     epsilon : float, default 1e-5
-    """
-        + BASE_ARGS_DOC
-        + r"""
+
+    {common_args}
+
     Example
     -------
     >>> import torch, mxopt as mx
@@ -44,9 +43,8 @@ class AdaDelta(Optimizer):
     >>> w = torch.tensor([1.0, -2.0])
     >>> updater(0, torch.tensor([0.5, 0.5]), w)
     >>> w.round(decimals=4)
-    tensor([ 0.9968, -2.0032])
+    tensor([ 0.9900, -2.0100])
     """
-    )
 
     def __init__(self, rho: float = 0.90, epsilon: float = 1e-5, **kwargs) -> None:
         super().__init__(**kwargs)

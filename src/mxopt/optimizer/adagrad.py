@@ -8,15 +8,14 @@ from ..ndarray.ops._common import clip_like_ndarray
 from ..ndarray.ops.adagrad import adagrad_update
 from ._checks import check_range
 from ._common import fused_clip, zeros_like
-from .optimizer import BASE_ARGS_DOC, Optimizer, register
+from .optimizer import Optimizer, register
 
 __all__ = ["AdaGrad"]
 
 
 @register
 class AdaGrad(Optimizer):
-    (
-        r"""AdaGrad (Duchi et al., 2011).
+    r"""AdaGrad (Duchi et al., 2011).
 
     With :math:`G = \mathrm{clip}(r g)`:
 
@@ -33,9 +32,9 @@ class AdaGrad(Optimizer):
     Parameters
     ----------
     eps : float, default 1e-7
-    """
-        + BASE_ARGS_DOC
-        + r"""
+
+    {common_args}
+
     Example
     -------
     >>> import torch, mxopt as mx
@@ -45,7 +44,6 @@ class AdaGrad(Optimizer):
     >>> w
     tensor([ 0.9000, -2.1000])
     """
-    )
 
     def __init__(self, eps: float = 1e-7, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -9,15 +9,14 @@ import torch
 from ..ndarray.ops.adam import adam_update
 from ._checks import check_range
 from ._common import fused_clip, zeros_like
-from .optimizer import BASE_ARGS_DOC, Optimizer, register
+from .optimizer import Optimizer, register
 
 __all__ = ["Adam"]
 
 
 @register
 class Adam(Optimizer):
-    (
-        r"""Adam (Kingma & Ba, 2014) with MXNet 1.9.1's conventions.
+    r"""Adam (Kingma & Ba, 2014) with MXNet 1.9.1's conventions.
 
     With :math:`t` the parameter's update count:
 
@@ -45,9 +44,9 @@ class Adam(Optimizer):
         In ``[0, 1)``.
     epsilon : float, default 1e-8
     lazy_update : bool, default True
-    """
-        + BASE_ARGS_DOC
-        + r"""
+
+    {common_args}
+
     Example
     -------
     >>> import torch, mxopt as mx
@@ -57,7 +56,6 @@ class Adam(Optimizer):
     >>> w
     tensor([ 0.9000, -2.1000])
     """
-    )
 
     def __init__(
         self,

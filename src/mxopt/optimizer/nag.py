@@ -8,15 +8,14 @@ from ..ndarray.ops.nag import mp_nag_mom_update, nag_mom_update
 from ..ndarray.ops.sgd import mp_sgd_update, sgd_update
 from ._checks import check_range
 from ._common import fused_clip, zeros_like
-from .optimizer import BASE_ARGS_DOC, Optimizer, register
+from .optimizer import Optimizer, register
 
 __all__ = ["NAG"]
 
 
 @register
 class NAG(Optimizer):
-    (
-        r"""Nesterov momentum SGD, as MXNet's ``nag_mom_update`` computes it.
+    r"""Nesterov momentum SGD, as MXNet's ``nag_mom_update`` computes it.
 
     With :math:`\hat g = \mathrm{clip}(r g)`:
 
@@ -33,9 +32,9 @@ class NAG(Optimizer):
     ----------
     momentum : float, default 0.0
         In ``[0, 1]``.
-    """
-        + BASE_ARGS_DOC
-        + r"""
+
+    {common_args}
+
     Multi-precision keeps the state ``(momentum or None, float32 master weight)``.
 
     Example
@@ -47,7 +46,6 @@ class NAG(Optimizer):
     >>> w
     tensor([ 0.9050, -2.0950])
     """
-    )
 
     _native_multi_precision = True
     _master_position = 1

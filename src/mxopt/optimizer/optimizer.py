@@ -36,8 +36,7 @@ __all__ = ["Optimizer", "register", "create", "registered_names"]
 Index = int | str
 State = Any
 
-BASE_ARGS_DOC = """
-    Common arguments (every optimizer accepts them, as in MXNet 1.9.1):
+BASE_ARGS_DOC = """Common arguments (every optimizer accepts them, as in MXNet 1.9.1):
 
     rescale_grad : float, default 1.0
         Multiplies every gradient before anything else (``Module`` sets 1/batch_size).
@@ -66,19 +65,29 @@ BASE_ARGS_DOC = """
 """
 
 
+def _expand_common_args(doc: str | None) -> str | None:
+    """Put the shared argument documentation where a docstring says ``{common_args}``."""
+    if doc is None or "{common_args}" not in doc:
+        return doc
+    return doc.replace("{common_args}", BASE_ARGS_DOC.rstrip())
+
+
 class Optimizer:
-    (
-        """Base class of every optimizer: the shared bookkeeping of MXNet 1.9.1.
+    """Base class of every optimizer: the shared bookkeeping of MXNet 1.9.1.
 
     Per-parameter learning rate and weight decay for index ``i``:
     ``lr_i = lr(num_update) * lr_mult_i`` and ``wd_i = wd * wd_mult_i``, where the
     multiplier comes from the first of ``param_dict[i]``, ``lr_mult[i]`` (index key),
     ``lr_mult[idx2name[i]]`` (name key), else 1.
+
+    {common_args}
     """
-        + BASE_ARGS_DOC
-    )
 
     opt_registry: ClassVar[dict[str, type[Optimizer]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = _expand_common_args(cls.__doc__)
     # Whether ``update`` counts an index before reading its lr (MXNet's usual order).
     _counts_updates: ClassVar[bool] = True
 
@@ -448,3 +457,6 @@ create = Optimizer.create_optimizer
 def registered_names() -> list[str]:
     """The names ``create`` accepts, sorted."""
     return sorted(Optimizer.opt_registry)
+
+
+Optimizer.__doc__ = _expand_common_args(Optimizer.__doc__)

@@ -7,15 +7,14 @@ import torch
 from ..ndarray.ops.rmsprop import rmsprop_update, rmspropalex_update
 from ._checks import check_range
 from ._common import fused_clip, zeros_like
-from .optimizer import BASE_ARGS_DOC, Optimizer, register
+from .optimizer import Optimizer, register
 
 __all__ = ["RMSProp"]
 
 
 @register
 class RMSProp(Optimizer):
-    (
-        r"""RMSProp (Tieleman & Hinton, 2012) or, with ``centered=True``, Graves' (2013).
+    r"""RMSProp (Tieleman & Hinton, 2012) or, with ``centered=True``, Graves' (2013).
 
     With :math:`G = \mathrm{clip}(r g + \lambda w)`:
 
@@ -41,9 +40,9 @@ class RMSProp(Optimizer):
     centered : bool, default False
     clip_weights : float, optional
         Clip the updated weights (disabled when None or 0, as in MXNet).
-    """
-        + BASE_ARGS_DOC
-        + r"""
+
+    {common_args}
+
     Example
     -------
     >>> import torch, mxopt as mx
@@ -53,7 +52,6 @@ class RMSProp(Optimizer):
     >>> w
     tensor([ 0.6838, -2.3162])
     """
-    )
 
     def __init__(
         self,

@@ -9,15 +9,14 @@ import torch
 from ..ndarray.ops.sgd import mp_sgd_mom_update, mp_sgd_update, sgd_mom_update, sgd_update
 from ._checks import check_range
 from ._common import fused_clip, zeros_like
-from .optimizer import BASE_ARGS_DOC, Optimizer, aggregation_size, register
+from .optimizer import Optimizer, aggregation_size, register
 
 __all__ = ["SGD", "ccSGD"]
 
 
 @register
 class SGD(Optimizer):
-    (
-        r"""SGD, with momentum when ``momentum > 0``.
+    r"""SGD, with momentum when ``momentum > 0``.
 
     With :math:`\eta` the per-parameter learning rate, :math:`\lambda` the per-parameter
     weight decay, :math:`r` = ``rescale_grad``:
@@ -38,9 +37,9 @@ class SGD(Optimizer):
         In ``[0, 1]``.
     lazy_update : bool, default True
         Update only the rows of a row-sparse gradient.
-    """
-        + BASE_ARGS_DOC
-        + r"""
+
+    {common_args}
+
     Multi-precision keeps the state ``(momentum or None, float32 master weight)``.
 
     Example
@@ -53,7 +52,6 @@ class SGD(Optimizer):
     >>> w
     tensor([ 0.9400, -2.0300])
     """
-    )
 
     def __init__(self, momentum: float = 0.0, lazy_update: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
