@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mxopt-installed
 
-.PHONY: demo test lint format bench fixtures clean
+.PHONY: demo test lint format bench fixtures interop clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ bench: $(STAMP)
 
 fixtures: .mxref/.installed
 	for f in tools/fixtures/make_*.py; do echo "== $$f"; .mxref/bin/python $$f || exit 1; done
+
+# An mxopt checkpoint must load and predict the same in real MXNet 1.9.1.
+interop: $(STAMP) .mxref/.installed
+	rm -rf build/interop && mkdir -p build/interop
+	$(PY) tools/interop/write_with_mxopt.py build/interop > /dev/null
+	.mxref/bin/python tools/interop/read_with_mxnet.py build/interop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
