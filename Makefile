@@ -17,16 +17,16 @@ demo: $(STAMP)
 	$(VENV)/bin/mxopt demo
 
 test: $(STAMP)
-	$(PY) -m ruff check src tests tools bench examples
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q -n 2 tests
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests tools bench examples
-	$(PY) -m ruff format --check src tests tools bench examples
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 format: $(STAMP)
-	$(PY) -m ruff format src tests tools bench examples
-	$(PY) -m ruff check --fix src tests tools bench examples
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
 
 bench: $(STAMP)
 	$(PY) bench/run.py

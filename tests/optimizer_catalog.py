@@ -70,6 +70,99 @@ CATALOG: tuple[OptimizerInfo, ...] = (
         configs=({"learning_rate": 0.1, "momentum": 0.9},),
         bad_kwargs=(_NEG_LR, _BAD_KW),
     ),
+    # --- issue 3, part A ---
+    OptimizerInfo(
+        "adamax",
+        configs=({"learning_rate": 0.01}, {"learning_rate": 0.01, "wd": 0.01, "clip_gradient": 1}),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"beta1": 1.0}, "beta1"), ({"beta2": 1.5}, "beta2")),
+    ),
+    OptimizerInfo(
+        "nadam",
+        configs=({"learning_rate": 0.01}, {"learning_rate": 0.01, "wd": 0.01, "clip_gradient": 1}),
+        bad_kwargs=(
+            _NEG_LR,
+            _BAD_KW,
+            ({"beta1": -0.1}, "beta1"),
+            ({"schedule_decay": -1.0}, "schedule_decay"),
+        ),
+    ),
+    OptimizerInfo(
+        "dcasgd",
+        configs=(
+            {"learning_rate": 0.1},
+            {"learning_rate": 0.1, "momentum": 0.9, "lamda": 0.1, "wd": 0.01},
+        ),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"momentum": 1.5}, "momentum"), ({"lamda": -1}, "lamda")),
+    ),
+    OptimizerInfo(
+        "sgld",
+        configs=({"learning_rate": 0.01}, {"learning_rate": 0.01, "wd": 0.01, "clip_gradient": 1}),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"generator": 1234}, "generator")),
+        # verified by its noise-free drift against MXNet (fixture status "stochastic") and by
+        # the moments of its noise (tests/test_optimizer_extra_rules.py)
+        stochastic=True,
+    ),
+    OptimizerInfo(
+        "signum",
+        configs=(
+            {"learning_rate": 0.01},
+            {"learning_rate": 0.01, "momentum": 0.0, "wd": 0.01},
+            {"learning_rate": 0.01, "wd_lh": 0.01, "wd": 0.01, "clip_gradient": 1},
+        ),
+        bad_kwargs=(
+            _NEG_LR,
+            _BAD_KW,
+            ({"momentum": -0.1}, "momentum"),
+            ({"momentum": 0.0, "wd_lh": 0.1}, "wd_lh"),
+        ),
+    ),
+    OptimizerInfo(
+        "ftml",
+        configs=({"learning_rate": 0.01}, {"learning_rate": 0.01, "wd": 0.01, "clip_gradient": 1}),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"beta1": 1.0}, "beta1"), ({"epsilon": -1}, "epsilon")),
+    ),
+    OptimizerInfo(
+        "ftrl",
+        configs=({}, {"lamda1": 0.05, "wd": 0.01, "lazy_update": True}),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"lamda1": -1}, "lamda1"), ({"beta": -1}, "beta")),
+        # row-sparse grads are densified by default (MXNet's dense-weight fallback);
+        # lazy_update=True is tested in tests/test_optimizer_extra_rules.py
+    ),
+    OptimizerInfo(
+        "groupadagrad",
+        configs=({"learning_rate": 0.1}, {"learning_rate": 0.1, "eps": 1e-3, "clip_gradient": 1}),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"wd": 0.1}, "wd"), ({"eps": -1}, "eps")),
+        supports_sparse=True,
+        min_ndim=2,
+        extra={"max_ndim": 2},  # weights must be exactly 2-D
+    ),
+    # --- issue 3, part B ---
+    OptimizerInfo(
+        "lars",
+        configs=(
+            {"learning_rate": 0.1, "eta": 0.5},
+            {"learning_rate": 0.1, "momentum": 0.9, "eta": 0.5, "wd": 0.01, "clip_gradient": 1},
+        ),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"momentum": 2.0}, "momentum"), ({"eta": -1}, "eta")),
+        supports_sparse=True,
+    ),
+    OptimizerInfo(
+        "lbsgd",
+        configs=(
+            {"learning_rate": 0.1, "momentum": 0.9},
+            {"learning_rate": 0.1, "batch_scale": 2, "warmup_epochs": 1, "updates_per_epoch": 2},
+        ),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"batch_scale": 0}, "batch_scale"),
+                    ({"warmup_strategy": 3}, "warmup_strategy")),  # fmt: skip
+    ),
+    OptimizerInfo(
+        "lamb",
+        configs=(
+            {"learning_rate": 0.01},
+            {"learning_rate": 0.01, "wd": 0.01, "bias_correction": False, "upper_bound": 2.0},
+        ),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"beta1": 1.0}, "beta1"), ({"lower_bound": -1}, "lower_bound")),
+    ),
 )
 
 BY_NAME = {info.name: info for info in CATALOG}

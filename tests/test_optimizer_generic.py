@@ -22,7 +22,8 @@ def make(info: OptimizerInfo, cfg: dict, **extra) -> mx.optimizer.Optimizer:
 
 
 def shapes_for(info: OptimizerInfo) -> list[tuple[int, ...]]:
-    return [s for s in SHAPES if len(s) >= info.min_ndim] or [(4, 3)]
+    top = info.extra.get("max_ndim", 99)
+    return [s for s in SHAPES if info.min_ndim <= len(s) <= top] or [(4, 3)]
 
 
 def tensors(info: OptimizerInfo, seed: int, dtype=torch.float32, steps: int = 6):

@@ -48,6 +48,9 @@ def build_optimizer(case: dict) -> mx.optimizer.Optimizer:
         kwargs["lr_scheduler"] = mx.lr_scheduler.FactorScheduler(**case["scheduler"])
     if case.get("idx2name"):
         kwargs["param_idx2name"] = {int(k): v for k, v in case["idx2name"].items()}
+    if case.get("weight_stype") == "row_sparse":
+        # mxopt weights are dense; lazy_update=True gives MXNet's row-sparse-weight semantics
+        kwargs["lazy_update"] = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # ccSGD
         opt = mx.optimizer.create(case["optimizer"], **kwargs)
@@ -132,6 +135,22 @@ def test_matches_mxnet(name: str, case: dict) -> None:
     assert updater.optimizer.num_update == case["num_update"]
 
 
+STOCHASTIC_CASES = [(n, c) for n, c in CASES if c["status"] == "stochastic"]
+
+
+@pytest.mark.parametrize(
+    ("name", "case"), STOCHASTIC_CASES, ids=[f"{n}-{c['id']}" for n, c in STOCHASTIC_CASES]
+)
+def test_stochastic_drift_matches_mxnet(name: str, case: dict, monkeypatch) -> None:
+    """Random optimizers (SGLD): the fixtures hold MXNet's trajectories with its noise draw
+    replaced by zeros, so mxopt's deterministic drift must match them exactly when its own
+    draw is replaced by zeros too. The noise distribution is tested separately."""
+    klass = type(build_optimizer(case))
+    assert hasattr(klass, "_draw_noise"), f"{klass.__name__} must draw its noise in _draw_noise"
+    monkeypatch.setattr(klass, "_draw_noise", lambda self, weight, lr: torch.zeros_like(weight))
+    test_matches_mxnet(name, case)
+
+
 ERROR_CASES = [(n, c) for n, c in CASES if c["status"] == "error"]
 
 
@@ -140,15 +159,16 @@ ERROR_CASES = [(n, c) for n, c in CASES if c["status"] == "error"]
 )
 def test_where_mxnet_fails(name: str, case: dict) -> None:
     """Where MXNet raises, mxopt either refuses with a clear error before touching
-    anything (row-sparse AdaGrad with wd) or does the sane thing (float64 weights with
-    float32-state optimizers: computes in float64, agreeing with the float32 run)."""
+    anything (row-sparse AdaGrad with wd, GroupAdaGrad with wd: at construction or at the
+    update) or does the sane thing (float64 weights with float32-state optimizers:
+    computes in float64, agreeing with the float32 run)."""
     arrays = arrays_of(name)
-    if case["id"] == "row-sparse-wd-error":
+    if case["id"] in ("row-sparse-wd-error", "wd-error"):
         w = torch.from_numpy(arrays[f"{case['id']}__w0__0"].copy())
         before = w.clone()
-        updater = mx.optimizer.get_updater(build_optimizer(case))
         with pytest.raises(ValueError, match="wd"):
-            updater(0, as_grad(arrays[f"{case['id']}__g0__0"], True), w)
+            updater = mx.optimizer.get_updater(build_optimizer(case))
+            updater(0, as_grad(arrays[f"{case['id']}__g0__0"], case["sparse"]), w)
         assert torch.equal(w, before)
         return
     assert case["id"] == "float64-unsupported"

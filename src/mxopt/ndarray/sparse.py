@@ -7,9 +7,17 @@ ones in ``mx.nd``: they dispatch on the gradient's layout.
 
 from .ops.adagrad import adagrad_update
 from .ops.adam import adam_update
+from .ops.ftrl import ftrl_update
 from .ops.sgd import sgd_mom_update, sgd_update
 
-__all__ = ["adagrad_update", "adam_update", "sgd_mom_update", "sgd_update", "row_sparse_array"]
+__all__ = [
+    "adagrad_update",
+    "adam_update",
+    "ftrl_update",
+    "sgd_mom_update",
+    "sgd_update",
+    "row_sparse_array",
+]
 
 
 def row_sparse_array(values, indices, shape, dtype=None):

@@ -75,6 +75,8 @@ class Adam(Optimizer):
         self.epsilon = epsilon
         self.lazy_update = bool(lazy_update)
 
+    _fused_rule = "adam"  # fast path: optimizer/fused/adam.py
+
     def create_state(self, index, weight: torch.Tensor):
         return (zeros_like(weight), zeros_like(weight))
 

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import torch
 
 from ..errors import MXNetTypeError
+from . import fused  # the fast path (compiles nothing at import)
 from ._checks import LOW_PRECISION, check_number, check_pairs, check_range
 
 __all__ = ["Optimizer", "register", "create", "registered_names"]
@@ -62,6 +63,10 @@ BASE_ARGS_DOC = """Common arguments (every optimizer accepts them, as in MXNet 1
     param_dict : dict, optional
         Index to objects with ``lr_mult``/``wd_mult`` attributes (e.g. Gluon parameters);
         takes precedence over every other multiplier. Never serialized.
+    fused : bool or None, default None
+        Use the fused CPU fast path where this optimizer has one (SGD, Adam); ``None``
+        means on unless the environment variable ``MXOPT_FUSED=0``. Same results either
+        way (docs/fast-path.md). Not part of MXNet.
 """
 
 
@@ -103,7 +108,10 @@ class Optimizer:
         begin_num_update: int = 0,
         multi_precision: bool = False,
         param_dict: Mapping[Index, Any] | None = None,
+        fused: bool | None = None,
     ) -> None:
+        if fused is not None and not isinstance(fused, bool):
+            raise TypeError(f"fused must be a bool or None, got {fused!r}")
         check_number("rescale_grad", rescale_grad)
         check_number("wd", wd)
         check_number("clip_gradient", clip_gradient, allow_none=True)
@@ -150,6 +158,7 @@ class Optimizer:
         self.idx2name = dict(param_idx2name)
         self.sym_info = (sym.attr_dict(), sym.list_arguments()) if sym is not None else ()
         self.param_dict = dict(param_dict) if param_dict else {}
+        self._fused = fused
         self.set_lr_mult({})
         self.set_wd_mult({})
 
@@ -377,8 +386,17 @@ class Optimizer:
         wds = self._get_wds(indices)
         if multi_precision:
             self._step_multi_precision(indices, weights, grads, states, lrs, wds)
-        else:
+        elif not (
+            self._fused_enabled()
+            and fused.try_step(self, indices, weights, grads, states, lrs, wds)
+        ):
             self._step(indices, weights, grads, states, lrs, wds)
+
+    # Name of the fused fast-path rule (optimizer/fused/) this class's ``_step`` matches.
+    _fused_rule: ClassVar[str | None] = None
+
+    def _fused_enabled(self) -> bool:
+        return self._fused_rule is not None and fused.enabled(getattr(self, "_fused", None))
 
     def _step_multi_precision(self, indices, weights, grads, states, lrs, wds) -> None:
         raise NotImplementedError(f"{type(self).__name__} has no native multi-precision step")

@@ -63,6 +63,7 @@ class SGD(Optimizer):
     def create_state(self, index, weight: torch.Tensor):
         return zeros_like(weight) if self.momentum != 0.0 else None
 
+    _fused_rule = "sgd"  # fast path: optimizer/fused/sgd.py
     _native_multi_precision = True
     _master_position = 1  # state is (momentum or None, float32 master copy)
     _low_precision_warning_name = "SGD optimizer"

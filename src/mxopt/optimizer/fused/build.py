@@ -1,0 +1,116 @@
+"""Compile, cache and load the fused C kernels (``kernels.c``) on first use.
+
+The shared library is built with the system C compiler (``$CC``, default ``gcc``) and the
+flags in :data:`CFLAGS` into a per-user cache directory (``$MXOPT_CACHE_DIR``, default
+``~/.cache/mxopt``), under a file name keyed by a hash of the source, the compiler, the
+flags and the CPU's feature flags (``-march=native``). It is written atomically (a temp
+file in the same directory, then ``os.replace``), so concurrent processes never load a
+half-written file. Nothing is compiled at import time: :func:`load` builds lazily and
+returns ``None`` (after one warning per compiler/cache setting) when the compiler is
+missing or fails, and callers then use the reference path.
+
+>>> from mxopt.optimizer.fused import build
+>>> lib = build.load()  # compiles once (~1 s), later processes reuse the cached file
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+__all__ = ["CFLAGS", "cache_dir", "load"]
+
+CFLAGS: tuple[str, ...] = (
+    "-O3",
+    "-march=native",
+    "-fopenmp",
+    "-ffp-contract=off",
+    "-fno-math-errno",
+    "-shared",
+    "-fPIC",
+)
+_SOURCE = Path(__file__).with_name("kernels.c")
+_lock = threading.Lock()
+_loaded: dict[tuple[str, str], ctypes.CDLL | None] = {}
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels live: ``$MXOPT_CACHE_DIR`` or ``~/.cache/mxopt``."""
+    env = os.environ.get("MXOPT_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "mxopt"
+
+
+def _cpu_flags() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _library_path(source: bytes, cc: str) -> Path:
+    key = hashlib.sha256()
+    for part in (source, cc.encode(), " ".join(CFLAGS).encode(), _cpu_flags().encode()):
+        key.update(part)
+        key.update(b"\0")
+    tag = f"{platform.system()}-{platform.machine()}".lower()
+    return cache_dir() / f"kernels-{tag}-{key.hexdigest()[:16]}.so"
+
+
+def _compile(cc: str, target: Path) -> None:
+    exe = shutil.which(cc)
+    if exe is None:
+        raise RuntimeError(f"C compiler {cc!r} not found (set CC or install gcc)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".so", dir=target.parent)
+    os.close(fd)
+    try:
+        cmd = [exe, *CFLAGS, "-o", tmp, str(_SOURCE), "-lm"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()[:2000]}")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load() -> ctypes.CDLL | None:
+    """The compiled kernel library, building it into the cache if needed; ``None`` (with
+    a one-time warning) when it cannot be built or loaded."""
+    cc = os.environ.get("CC") or "gcc"
+    memo = (cc, str(cache_dir()))
+    if memo in _loaded:
+        return _loaded[memo]
+    with _lock:
+        if memo in _loaded:
+            return _loaded[memo]
+        lib: ctypes.CDLL | None = None
+        try:
+            path = _library_path(_SOURCE.read_bytes(), cc)
+            if not path.exists():
+                _compile(cc, path)
+            lib = ctypes.CDLL(str(path))
+            if lib.mxopt_kernels_abi() != 1:
+                raise RuntimeError(f"{path} has an unexpected ABI version")
+        except (OSError, RuntimeError) as exc:
+            warnings.warn(
+                f"mxopt: fused optimizer kernels unavailable ({exc}); using the reference "
+                "path (set MXOPT_FUSED=0 to silence this)",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            lib = None
+        _loaded[memo] = lib
+        return lib
