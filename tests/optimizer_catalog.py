@@ -152,8 +152,12 @@ CATALOG: tuple[OptimizerInfo, ...] = (
             {"learning_rate": 0.1, "momentum": 0.9},
             {"learning_rate": 0.1, "batch_scale": 2, "warmup_epochs": 1, "updates_per_epoch": 2},
         ),
-        bad_kwargs=(_NEG_LR, _BAD_KW, ({"batch_scale": 0}, "batch_scale"),
-                    ({"warmup_strategy": 3}, "warmup_strategy")),  # fmt: skip
+        bad_kwargs=(
+            _NEG_LR,
+            _BAD_KW,
+            ({"batch_scale": 0}, "batch_scale"),
+            ({"warmup_strategy": 3}, "warmup_strategy"),
+        ),
     ),
     OptimizerInfo(
         "lamb",
@@ -161,7 +165,45 @@ CATALOG: tuple[OptimizerInfo, ...] = (
             {"learning_rate": 0.01},
             {"learning_rate": 0.01, "wd": 0.01, "bias_correction": False, "upper_bound": 2.0},
         ),
-        bad_kwargs=(_NEG_LR, _BAD_KW, ({"beta1": 1.0}, "beta1"), ({"lower_bound": -1}, "lower_bound")),
+        bad_kwargs=(
+            _NEG_LR,
+            _BAD_KW,
+            ({"beta1": 1.0}, "beta1"),
+            ({"lower_bound": -1}, "lower_bound"),
+        ),
+    ),
+    # beyond MXNet 1.9.1 (reference tests in tests/test_optimizer_beyond.py)
+    OptimizerInfo(
+        "adamw",
+        configs=(
+            {"learning_rate": 0.01},
+            {"learning_rate": 0.01, "wd": 0.1, "clip_gradient": 1, "correct_bias": False},
+        ),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"beta1": 1.0}, "beta1"), ({"epsilon": -1}, "epsilon")),
+        extra={"beyond_mxnet": True},
+    ),
+    OptimizerInfo(
+        "adabelief",
+        configs=({"learning_rate": 0.01}, {"learning_rate": 0.01, "wd": 0.01, "clip_gradient": 1}),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"beta2": 1.0}, "beta2"), ({"epsilon": -1}, "epsilon")),
+        extra={"beyond_mxnet": True},
+    ),
+    OptimizerInfo(
+        "lans",
+        configs=({"learning_rate": 0.01}, {"learning_rate": 0.01, "wd": 0.01, "upper_bound": 2.0}),
+        bad_kwargs=(
+            _NEG_LR,
+            _BAD_KW,
+            ({"beta1": -0.1}, "beta1"),
+            ({"upper_bound": -1}, "upper_bound"),
+        ),
+        extra={"beyond_mxnet": True},
+    ),
+    OptimizerInfo(
+        "lion",
+        configs=({"learning_rate": 0.001}, {"learning_rate": 0.001, "wd": 0.1, "clip_gradient": 1}),
+        bad_kwargs=(_NEG_LR, _BAD_KW, ({"beta1": 1.5}, "beta1"), ({"beta2": -1}, "beta2")),
+        extra={"beyond_mxnet": True},
     ),
 )
 

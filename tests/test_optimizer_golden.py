@@ -183,5 +183,10 @@ def test_fixtures_cover_the_catalog() -> None:
     from optimizer_catalog import CATALOG
 
     have = {p.stem for p in GOLDEN_DIR.glob("*.npz")}
-    missing = [info.name for info in CATALOG if info.name not in have]
+    # optimizers MXNet 1.9.1 lacks (extra["beyond_mxnet"]) are tested against other references
+    missing = [
+        info.name
+        for info in CATALOG
+        if info.name not in have and not info.extra.get("beyond_mxnet")
+    ]
     assert not missing, f"no golden fixtures for {missing}"

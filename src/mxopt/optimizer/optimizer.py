@@ -93,6 +93,7 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.__doc__ = _expand_common_args(cls.__doc__)
+
     # Whether ``update`` counts an index before reading its lr (MXNet's usual order).
     _counts_updates: ClassVar[bool] = True
 

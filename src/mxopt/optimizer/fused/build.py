@@ -90,7 +90,7 @@ def load() -> ctypes.CDLL | None:
     """The compiled kernel library, building it into the cache if needed; ``None`` (with
     a one-time warning) when it cannot be built or loaded."""
     cc = os.environ.get("CC") or "gcc"
-    memo = (cc, str(cache_dir()))
+    memo = (cc, os.environ.get("MXOPT_CACHE_DIR", ""))
     if memo in _loaded:
         return _loaded[memo]
     with _lock:

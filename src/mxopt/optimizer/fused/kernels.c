@@ -13,13 +13,23 @@
 #include <math.h>
 #include <stdint.h>
 
+/* Below this many elements per call, one thread does the work (waking the team costs more). */
+#define MXOPT_PARALLEL_MIN 32768
+
+static int64_t mxopt_total(int64_t nt, const int64_t *n) {
+    int64_t total = 0;
+    for (int64_t k = 0; k < nt; ++k) total += n[k];
+    return total;
+}
+
 #define CLAMP(x, c) ((x) < -(c) ? -(c) : ((x) > (c) ? (c) : (x)))
 
 /* Plain SGD. s = {lr, lr_rescale, decay, rescale, clip} per tensor, where
  * lr_rescale = in_dtype(lr * rescale), decay = in_dtype(1 - in_dtype(lr * wd)). */
 #define DEFINE_SGD(T, SUF, FMA)                                                          \
     void mxopt_sgd_##SUF(int64_t nt, T **w, T **g, const int64_t *n, const double *s) { \
-        _Pragma("omp parallel") for (int64_t k = 0; k < nt; ++k) {                     \
+        _Pragma("omp parallel if (mxopt_total(nt, n) >= MXOPT_PARALLEL_MIN)")        \
+        for (int64_t k = 0; k < nt; ++k) {                     \
             T *restrict wk = w[k];                                                     \
             const T *restrict gk = g[k];                                               \
             const T lr = (T)s[5 * k], lrr = (T)s[5 * k + 1], dec = (T)s[5 * k + 2];    \
@@ -43,7 +53,8 @@
 #define DEFINE_SGD_MOM(T, SUF, FMA)                                                      \
     void mxopt_sgd_mom_##SUF(int64_t nt, T **w, T **g, T **mom, const int64_t *n,       \
                              const double *s) {                                         \
-        _Pragma("omp parallel") for (int64_t k = 0; k < nt; ++k) {                     \
+        _Pragma("omp parallel if (mxopt_total(nt, n) >= MXOPT_PARALLEL_MIN)")        \
+        for (int64_t k = 0; k < nt; ++k) {                     \
             T *restrict wk = w[k];                                                     \
             T *restrict mk = mom[k];                                                   \
             const T *restrict gk = g[k];                                               \
@@ -75,7 +86,8 @@
 #define DEFINE_ADAM(T, SUF, FMA, SQRT)                                                   \
     void mxopt_adam_##SUF(int64_t nt, T **w, T **g, T **mean, T **var, const int64_t *n, \
                           const double *s) {                                            \
-        _Pragma("omp parallel") for (int64_t k = 0; k < nt; ++k) {                     \
+        _Pragma("omp parallel if (mxopt_total(nt, n) >= MXOPT_PARALLEL_MIN)")        \
+        for (int64_t k = 0; k < nt; ++k) {                     \
             T *restrict wk = w[k];                                                     \
             T *restrict mk = mean[k];                                                  \
             T *restrict vk = var[k];                                                   \

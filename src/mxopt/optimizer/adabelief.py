@@ -1,0 +1,91 @@
+r"""AdaBelief (Zhuang et al., 2020), following MXNet 2.0's ``AdaBelief``."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..ndarray.ops.adabelief import adabelief_rule
+from ._beyond import clip_value, dense
+from ._checks import check_range
+from ._common import zeros_like
+from .optimizer import Optimizer, aggregation_size, register
+
+__all__ = ["AdaBelief"]
+
+
+@register
+class AdaBelief(Optimizer):
+    r"""AdaBelief: Adam whose second moment tracks the "belief" :math:`(G - m)^2`.
+
+    With :math:`G = \mathrm{clip}(r g + \lambda w)` (L2 weight decay, as MXNet 2.0) and
+    :math:`t` the parameter's update count:
+
+    .. math::
+
+        m &\leftarrow \beta_1 m + (1-\beta_1) G, \qquad
+        s \leftarrow \beta_2 s + (1-\beta_2)(G - m)^2 + \epsilon \\
+        w &\leftarrow w - \eta\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,
+            \frac{m}{\sqrt{s} + \epsilon}
+
+    (without ``correct_bias`` the rate is :math:`\eta`). This equals the paper's
+    :math:`\hat m/(\sqrt{\hat s} + \epsilon')` with :math:`\epsilon' =
+    \epsilon/\sqrt{1-\beta_2^t}` in the denominator. Clipping applies when
+    ``clip_gradient > 0``.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.001
+    beta1 : float, default 0.9
+    beta2 : float, default 0.999
+    epsilon : float, default 1e-6
+    correct_bias : bool, default True
+
+    {common_args}
+
+    Multi-precision uses the generic float32 master copy.
+
+    Example
+    -------
+    >>> import torch, mxopt as mx
+    >>> updater = mx.optimizer.get_updater(mx.optimizer.AdaBelief(learning_rate=0.1))
+    >>> w = torch.tensor([1.0, -2.0])
+    >>> updater(0, torch.tensor([0.5, 0.5]), w)
+    >>> w.round(decimals=4)
+    tensor([ 0.8892, -2.1108])
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-6,
+        correct_bias: bool = True,
+        **kwargs,
+    ) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
+        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
+        check_range("epsilon", epsilon, 0.0)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.correct_bias = bool(correct_bias)
+        self.aggregate_num = aggregation_size(4, upper=50)
+
+    def create_state(self, index, weight: torch.Tensor):
+        return (zeros_like(weight), zeros_like(weight))
+
+    def _step(self, indices, weights, grads, states, lrs, wds) -> None:
+        counts = self._index_update_count
+        for i, w, g, (mean, var), lr, wd in zip(indices, weights, grads, states, lrs, wds):
+            if self.correct_bias:
+                t = counts[i]
+                lr = lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+            adabelief_rule(
+                w, dense(g), mean, var, lr_t=lr, wd=wd, beta1=self.beta1, beta2=self.beta2,
+                epsilon=self.epsilon, rescale_grad=self.rescale_grad,
+                clip_gradient=clip_value(self.clip_gradient),
+            )  # fmt: skip
