@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q -n 2 tests
+	$(PY) -m pytest -q -n 2 --doctest-modules src/mxopt tests
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
