@@ -2,21 +2,16 @@ r"""AdaBelief (Zhuang et al., 2020), following MXNet 2.0's ``AdaBelief``."""
 
 from __future__ import annotations
 
-import math
-
-import torch
-
 from ..ndarray.ops.adabelief import adabelief_rule
 from ._beyond import clip_value, dense
-from ._checks import check_range
-from ._common import zeros_like
-from .optimizer import Optimizer, aggregation_size, register
+from ._moments import MomentOptimizer
+from .optimizer import aggregation_size, register
 
 __all__ = ["AdaBelief"]
 
 
 @register
-class AdaBelief(Optimizer):
+class AdaBelief(MomentOptimizer):
     r"""AdaBelief: Adam whose second moment tracks the "belief" :math:`(G - m)^2`.
 
     With :math:`G = \mathrm{clip}(r g + \lambda w)` (L2 weight decay, as MXNet 2.0) and
@@ -66,24 +61,14 @@ class AdaBelief(Optimizer):
         **kwargs,
     ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
-        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
-        check_range("epsilon", epsilon, 0.0)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        self._set_moments(beta1, beta2, epsilon)
         self.correct_bias = bool(correct_bias)
         self.aggregate_num = aggregation_size(4, upper=50)
 
-    def create_state(self, index, weight: torch.Tensor):
-        return (zeros_like(weight), zeros_like(weight))
-
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
-        counts = self._index_update_count
         for i, w, g, (mean, var), lr, wd in zip(indices, weights, grads, states, lrs, wds):
             if self.correct_bias:
-                t = counts[i]
-                lr = lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+                lr = self._bias_corrected(lr, i)
             adabelief_rule(
                 w, dense(g), mean, var, lr_t=lr, wd=wd, beta1=self.beta1, beta2=self.beta2,
                 epsilon=self.epsilon, rescale_grad=self.rescale_grad,

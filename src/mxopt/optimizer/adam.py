@@ -2,20 +2,16 @@ r"""Adam (MXNet's ``adam``): L2 weight decay inside the moments."""
 
 from __future__ import annotations
 
-import math
-
-import torch
-
 from ..ndarray.ops.adam import adam_update
-from ._checks import check_range
-from ._common import fused_clip, zeros_like
-from .optimizer import Optimizer, register
+from ._common import fused_clip
+from ._moments import MomentOptimizer
+from .optimizer import register
 
 __all__ = ["Adam"]
 
 
 @register
-class Adam(Optimizer):
+class Adam(MomentOptimizer):
     r"""Adam (Kingma & Ba, 2014) with MXNet 1.9.1's conventions.
 
     With :math:`t` the parameter's update count:
@@ -67,24 +63,14 @@ class Adam(Optimizer):
         **kwargs,
     ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
-        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
-        check_range("epsilon", epsilon, 0.0)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        self._set_moments(beta1, beta2, epsilon)
         self.lazy_update = bool(lazy_update)
 
     _fused_rule = "adam"  # fast path: optimizer/fused/adam.py
 
-    def create_state(self, index, weight: torch.Tensor):
-        return (zeros_like(weight), zeros_like(weight))
-
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
-        counts = self._index_update_count
         for i, w, g, (mean, var), lr, wd in zip(indices, weights, grads, states, lrs, wds):
-            t = counts[i]
-            lr_t = lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+            lr_t = self._bias_corrected(lr, i)
             adam_update(
                 w, g, mean, var,
                 lr=lr_t, wd=wd, beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon,

@@ -2,20 +2,16 @@ r"""AdamW (decoupled weight decay), following MXNet 2.0's ``AdamW``."""
 
 from __future__ import annotations
 
-import math
-
-import torch
-
 from ..ndarray.ops.adamw import adamw_update
-from ._checks import check_range
-from ._common import fused_clip, zeros_like
-from .optimizer import Optimizer, aggregation_size, register
+from ._common import fused_clip
+from ._moments import MomentOptimizer
+from .optimizer import aggregation_size, register
 
 __all__ = ["AdamW"]
 
 
 @register
-class AdamW(Optimizer):
+class AdamW(MomentOptimizer):
     r"""AdamW (Loshchilov & Hutter, 2019) with MXNet 2.0's conventions, built on
     ``mx.nd.contrib.adamw_update`` (MXNet 1.9.1's operator).
 
@@ -69,24 +65,14 @@ class AdamW(Optimizer):
         **kwargs,
     ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
-        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
-        check_range("epsilon", epsilon, 0.0)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        self._set_moments(beta1, beta2, epsilon)
         self.correct_bias = bool(correct_bias)
         self.aggregate_num = aggregation_size(4, upper=50)
 
-    def create_state(self, index, weight: torch.Tensor):
-        return (zeros_like(weight), zeros_like(weight))
-
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
-        counts = self._index_update_count
         for i, w, g, (mean, var), lr, wd in zip(indices, weights, grads, states, lrs, wds):
             if self.correct_bias:
-                t = counts[i]
-                lr = lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+                lr = self._bias_corrected(lr, i)
             adamw_update(
                 w, g, mean, var, rescale_grad=self.rescale_grad, lr=1.0, eta=lr, wd=wd,
                 beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon,

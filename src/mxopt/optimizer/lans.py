@@ -2,19 +2,17 @@ r"""LANS (Zheng et al., 2020): LAMB with normalized gradients and Nesterov momen
 
 from __future__ import annotations
 
-import torch
-
 from ..ndarray.ops.lans import lans_rule
 from ._beyond import clip_value, dense
 from ._checks import check_range
-from ._common import zeros_like
-from .optimizer import Optimizer, aggregation_size, register
+from ._moments import MomentOptimizer
+from .optimizer import aggregation_size, register
 
 __all__ = ["LANS"]
 
 
 @register
-class LANS(Optimizer):
+class LANS(MomentOptimizer):
     r"""LANS (Zheng et al., 2020, "Accelerated Large Batch Optimization of BERT Pretraining
     in 54 minutes", Algorithm 2), with MXNet 2.0's defaults.
 
@@ -66,20 +64,12 @@ class LANS(Optimizer):
         **kwargs,
     ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
-        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
-        check_range("epsilon", epsilon, 0.0)
+        self._set_moments(beta1, beta2, epsilon)
         check_range("lower_bound", lower_bound, 0.0, allow_none=True)
         check_range("upper_bound", upper_bound, 0.0, allow_none=True)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
         self.aggregate_num = aggregation_size(4, upper=45)
-
-    def create_state(self, index, weight: torch.Tensor):
-        return (zeros_like(weight), zeros_like(weight))
 
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
         counts = self._index_update_count

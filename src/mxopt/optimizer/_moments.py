@@ -1,0 +1,36 @@
+"""The shared bookkeeping of the Adam family (Adam, AdamW, AdaBelief, LANS)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._checks import check_range
+from ._common import zeros_like
+from .optimizer import Optimizer
+
+__all__ = ["MomentOptimizer"]
+
+
+class MomentOptimizer(Optimizer):
+    r"""An optimizer with ``beta1``, ``beta2``, ``epsilon`` and a ``(mean, var)`` state.
+
+    :meth:`_bias_corrected` gives :math:`\eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)` for an
+    index's update count :math:`t`, computed in double as MXNet's Python code does.
+    """
+
+    def _set_moments(self, beta1: float, beta2: float, epsilon: float) -> None:
+        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
+        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
+        check_range("epsilon", epsilon, 0.0)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+
+    def create_state(self, index, weight: torch.Tensor):
+        return (zeros_like(weight), zeros_like(weight))
+
+    def _bias_corrected(self, lr: float, index) -> float:
+        t = self._index_update_count[index]
+        return lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
