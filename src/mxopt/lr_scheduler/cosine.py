@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from math import cos, pi
-from typing import Any
 
-from .base import LRScheduler, check_int, check_real
+from ._decay import DecayToMaxUpdate
 
 __all__ = ["CosineScheduler"]
 
 
-class CosineScheduler(LRScheduler):
+class CosineScheduler(DecayToMaxUpdate):
     r"""Cosine decay after warmup.
 
     With :math:`w` = ``warmup_steps``, :math:`T` = ``max_update`` and :math:`b_0` the
@@ -49,41 +48,7 @@ class CosineScheduler(LRScheduler):
         warmup_begin_lr: float = 0,
         warmup_mode: str = "linear",
     ) -> None:
-        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        check_int("max_update", max_update)
-        if max_update < 1:
-            raise ValueError("maximum number of updates must be strictly positive")
-        check_real("final_lr", final_lr)
-        self.base_lr_orig = float(base_lr)
-        self.max_update = int(max_update)
-        self.final_lr = float(final_lr)
-        self.max_steps = self.max_update - self.warmup_steps
+        super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode)
 
-    def _init_kwargs(self) -> dict[str, Any]:
-        return {
-            "max_update": self.max_update,
-            "base_lr": self.base_lr_orig,
-            "final_lr": self.final_lr,
-            "warmup_steps": self.warmup_steps,
-            "warmup_begin_lr": self.warmup_begin_lr,
-            "warmup_mode": self.warmup_mode,
-        }
-
-    def _decay(self, num_update: int) -> float:
-        if self.max_steps == 0:
-            return self.final_lr
-        angle = pi * (num_update - self.warmup_steps) / self.max_steps
-        return self.final_lr + (self.base_lr_orig - self.final_lr) * (1 + cos(angle)) / 2
-
-    def __call__(self, num_update: int) -> float:
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            return self._decay(num_update)
-        if self.max_update >= self.warmup_steps:
-            return self._decay(self.max_update)
-        return float(self.base_lr)
-
-    def boundaries(self, num_updates: int) -> list[float]:
-        """``max_update`` (where the decay ends) when inside ``[0, num_updates]``."""
-        return [self.max_update] if self.max_update <= num_updates else []
+    def _shape(self, elapsed: int, total: int) -> float:
+        return (1 + cos(pi * elapsed / total)) / 2

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import LRScheduler, check_int, check_real
+from ._decay import DecayToMaxUpdate
+from .base import check_real
 
 __all__ = ["PolyScheduler"]
 
 
-class PolyScheduler(LRScheduler):
+class PolyScheduler(DecayToMaxUpdate):
     r"""Polynomial decay after warmup.
 
     With :math:`w` = ``warmup_steps``, :math:`T` = ``max_update`` and :math:`b_0` the
@@ -51,46 +52,16 @@ class PolyScheduler(LRScheduler):
         warmup_begin_lr: float = 0,
         warmup_mode: str = "linear",
     ) -> None:
-        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        check_int("max_update", max_update)
-        if max_update < 1:
-            raise ValueError("maximum number of updates must be strictly positive")
+        super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode)
         check_real("pwr", pwr)
         if pwr < 0:
             raise ValueError(f"pwr must be >= 0, got {pwr!r}")
-        check_real("final_lr", final_lr)
         self.power = pwr
-        self.base_lr_orig = float(base_lr)
-        self.max_update = int(max_update)
-        self.final_lr = float(final_lr)
-        self.max_steps = self.max_update - self.warmup_steps
 
     def _init_kwargs(self) -> dict[str, Any]:
-        return {
-            "max_update": self.max_update,
-            "base_lr": self.base_lr_orig,
-            "pwr": self.power,
-            "final_lr": self.final_lr,
-            "warmup_steps": self.warmup_steps,
-            "warmup_begin_lr": self.warmup_begin_lr,
-            "warmup_mode": self.warmup_mode,
-        }
+        kwargs = super()._init_kwargs()
+        return {"max_update": kwargs.pop("max_update"), "base_lr": kwargs.pop("base_lr"),
+                "pwr": self.power, **kwargs}  # fmt: skip
 
-    def _decay(self, num_update: int) -> float:
-        if self.max_steps == 0:
-            return self.final_lr
-        frac = 1 - float(num_update - self.warmup_steps) / float(self.max_steps)
-        return self.final_lr + (self.base_lr_orig - self.final_lr) * pow(frac, self.power)
-
-    def __call__(self, num_update: int) -> float:
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            return self._decay(num_update)
-        if self.max_update >= self.warmup_steps:
-            return self._decay(self.max_update)
-        return float(self.base_lr)
-
-    def boundaries(self, num_updates: int) -> list[float]:
-        """``max_update`` (where the decay ends) when inside ``[0, num_updates]``."""
-        return [self.max_update] if self.max_update <= num_updates else []
+    def _shape(self, elapsed: int, total: int) -> float:
+        return pow(1 - float(elapsed) / float(total), self.power)
