@@ -10,40 +10,12 @@ import os
 import numpy as np
 import pytest
 import torch
+from networks import conv_net, mlp_net, seed_net
 
 import mxopt as mx
 
 FIX = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "module_train.npz"))
 BATCH, EPOCHS = 32, 3
-
-
-# The builders mirror tools/fixtures/make_module_fixtures.py.
-def seed_net(m):
-    data = m.sym.Variable("data")
-    label = m.sym.Variable("softmax_label")
-    fc = m.sym.FullyConnected(data, name="fc", num_hidden=10)
-    return m.sym.SoftmaxOutput(fc, label, name="softmax")
-
-
-def mlp_net(m):
-    data = m.sym.Variable("data")
-    h = m.sym.FullyConnected(data, name="fc1", num_hidden=16)
-    h = m.sym.Activation(h, name="relu1", act_type="relu")
-    h = m.sym.FullyConnected(h, name="fc2", num_hidden=8)
-    h = m.sym.Activation(h, name="tanh2", act_type="tanh")
-    h = m.sym.FullyConnected(h, name="fc3", num_hidden=4)
-    return m.sym.SoftmaxOutput(h, name="softmax")
-
-
-def conv_net(m):
-    data = m.sym.Variable("data")
-    h = m.sym.Convolution(data, name="conv1", kernel=(3, 3), num_filter=4, pad=(1, 1))
-    h = m.sym.BatchNorm(h, name="bn1")
-    h = m.sym.Activation(h, name="relu1", act_type="relu")
-    h = m.sym.Pooling(h, name="pool1", kernel=(2, 2), stride=(2, 2), pool_type="max")
-    h = m.sym.Flatten(h, name="flat")
-    h = m.sym.FullyConnected(h, name="fc", num_hidden=3)
-    return m.sym.SoftmaxOutput(h, name="softmax")
 
 
 NETS = {"seed": (seed_net, "x20"), "mlp": (mlp_net, "x20"), "conv": (conv_net, "ximg")}
