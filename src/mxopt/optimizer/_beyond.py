@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import torch
 
+from ._common import fused_clip
+
 __all__ = ["clip_value", "dense"]
 
 
 def clip_value(clip_gradient: float | None) -> float | None:
-    """Clipping threshold for a rule: ``None`` unless ``clip_gradient > 0`` (the rule MXNet's
-    fused operators follow: ``None``, 0 and negatives mean "no clipping")."""
-    return float(clip_gradient) if clip_gradient and clip_gradient > 0 else None
+    """Clipping threshold for a rule, ``None`` for "no clipping": the fused operators' rule
+    (:func:`~mxopt.optimizer._common.fused_clip`), where ``None``, 0 and negatives disable it."""
+    threshold = fused_clip(clip_gradient)
+    return threshold if threshold > 0 else None
 
 
 def dense(g: torch.Tensor) -> torch.Tensor:
