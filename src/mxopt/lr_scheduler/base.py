@@ -20,6 +20,8 @@ import numbers
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from ..errors import MXNetTypeError, MXNetValueError
+
 __all__ = [
     "LRScheduler",
     "SchedulerTypeError",
@@ -32,16 +34,11 @@ __all__ = [
 STATE_VERSION = 1
 
 
-class SchedulerTypeError(TypeError, AssertionError):
-    """A wrong argument type where MXNet 1.9.1 raised a bare ``AssertionError``.
-
-    It is both a ``TypeError`` (what mxopt promises) and an ``AssertionError`` (what code
-    written for MXNet may catch).
-    """
-
-
-class SchedulerValueError(ValueError, AssertionError):
-    """A wrong argument value where MXNet 1.9.1 raised a bare ``AssertionError``."""
+# Where MXNet 1.9.1 raised a bare ``AssertionError``: both the promised TypeError/ValueError
+# and an AssertionError (the shared classes of mxopt.errors, under the names this module
+# has always exported).
+SchedulerTypeError = MXNetTypeError
+SchedulerValueError = MXNetValueError
 
 
 # ---------------------------------------------------------------------------------------------
