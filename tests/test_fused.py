@@ -1,4 +1,10 @@
-"""The fused CPU fast path (optimizer/fused/) against the reference path and MXNet."""
+"""The fused CPU fast path (optimizer/fused/) against the reference path and MXNet.
+
+Driven by the catalog: every optimizer's configurations (``configs`` + ``fused_grid``)
+run 8 steps on both paths through an ``Updater``, in float32 and float64, with
+float16/bfloat16 multi-precision and with row-sparse gradients, and the golden MXNet
+fixtures run on both paths.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,17 @@ import warnings
 import pytest
 import test_optimizer_golden as golden
 import torch
+from optimizer_catalog import CATALOG, BY_NAME, OptimizerInfo
 
 import mxopt as mx
 from mxopt.optimizer.fused import build, engine
+from mxopt.optimizer.fused.codegen import render
 
-SHAPES = [(3, 4), (1000,), (7, 9, 11), (1,), (257, 3), (4097,)]
+SHAPES = [(3, 4), (1000,), (7, 9, 11), (1,), (257, 3), (4097,), (300, 200)]
+SHAPES_2D = [(3, 4), (1000, 1), (7, 99), (1, 1), (257, 3), (4097, 2), (300, 200)]
 STEPS = 8
+TOL = {torch.float32: (1e-5, 1e-6), torch.float64: (1e-12, 1e-13)}
+LOW_TOL = {torch.float16: (2e-3, 2e-3), torch.bfloat16: (1.6e-2, 1.6e-2)}
 
 
 class _Spy:
@@ -30,73 +41,131 @@ def spy():
     return _Spy()
 
 
-def _train(name: str, kwargs: dict, dtype: torch.dtype, fused: bool | None, calls="list"):
-    opt = mx.optimizer.create(name, learning_rate=0.05, fused=fused, **kwargs)
+def _shapes(info: OptimizerInfo) -> list[tuple[int, ...]]:
+    return SHAPES_2D if info.min_ndim == 2 else SHAPES
+
+
+def _create(info: OptimizerInfo, kwargs: dict, fused: bool | None) -> mx.optimizer.Optimizer:
+    kwargs = dict(kwargs)
+    if info.stochastic:  # the same noise on both paths
+        kwargs["generator"] = torch.Generator().manual_seed(11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # ccSGD
+        return mx.optimizer.create(info.name, fused=fused, **kwargs)
+
+
+def _row_sparse(g: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    keep = torch.rand(g.shape[0], generator=gen) < 0.4
+    rows = torch.nonzero(keep).flatten()
+    return torch.sparse_coo_tensor(rows[None], g[rows], g.shape, check_invariants=True).coalesce()
+
+
+def train(info, kwargs, dtype, fused, *, mp=False, sparse=False, calls="list", steps=STEPS):
+    """``steps`` Updater steps on a fixed set of tensors; returns weights, states, opt."""
+    opt = _create(info, dict(kwargs, multi_precision=mp) if mp else kwargs, fused)
     updater = mx.optimizer.get_updater(opt)
     gen = torch.Generator().manual_seed(7)
-    weights = [torch.randn(s, generator=gen, dtype=dtype) for s in SHAPES]
-    for _ in range(STEPS):
-        grads = [torch.randn(s, generator=gen, dtype=dtype) * 3 for s in SHAPES]
+    shapes = _shapes(info)
+    weights = [torch.randn(s, generator=gen).to(dtype) for s in shapes]
+    for _ in range(steps):
+        grads = [(torch.randn(s, generator=gen) * 3).to(dtype) for s in shapes]
+        if sparse:
+            grads = [_row_sparse(g, gen) for g in grads]
         if calls == "list":
-            updater(list(range(len(SHAPES))), grads, weights)
+            updater(list(range(len(shapes))), grads, weights)
         else:
             for i, (g, w) in enumerate(zip(grads, weights)):
                 updater(i, g, w)
-    states = [golden.flatten_state(updater.states[i]) for i in range(len(SHAPES))]
+    states = [golden.flatten_state(updater.states[i]) for i in range(len(shapes))]
     return weights, states, opt
 
 
-SGD_CASES = [
-    dict(),
-    dict(wd=0.01),
-    dict(momentum=0.9),
-    dict(momentum=0.9, wd=0.1, rescale_grad=0.25),
-    dict(momentum=0.5, clip_gradient=0.7),
-    dict(clip_gradient=0.3, wd=0.02, rescale_grad=2.0),
-    dict(momentum=0.9, clip_gradient=0.0),  # MXNet: 0 means "no clipping" (falsy)
-    dict(momentum=0.9, clip_gradient=-1.5),
-]
-ADAM_CASES = [
-    dict(),
-    dict(wd=0.01),
-    dict(clip_gradient=0.5, wd=0.1),
-    dict(beta1=0.5, beta2=0.9, epsilon=1e-3, rescale_grad=0.5),
-    dict(beta1=0.0, beta2=0.0, epsilon=1e-6),
-    dict(clip_gradient=-2.0),
-]
-CASES = [("sgd", kw) for kw in SGD_CASES] + [("adam", kw) for kw in ADAM_CASES]
-# Float32 Adam differs from the reference by rounding only: torch's vectorised sqrt is
-# not correctly rounded, the kernel's (like MXNet's) is. SGD is bit-identical.
-TOL = {torch.float32: dict(rtol=1e-5, atol=1e-6), torch.float64: dict(rtol=1e-12, atol=1e-13)}
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
-@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{kw}" for n, kw in CASES])
-def test_fast_path_matches_reference(spy, name, kwargs, dtype) -> None:
-    fast_w, fast_s, fast_opt = _train(name, kwargs, dtype, fused=True)
-    assert spy["fused"] == STEPS * len(SHAPES)
-    ref_w, ref_s, ref_opt = _train(name, kwargs, dtype, fused=False)
-    assert spy["fused"] == STEPS * len(SHAPES)  # fused=False never reached the fast path
-    assert fast_opt.num_update == ref_opt.num_update == STEPS
+def _assert_close(fast, ref, rtol, atol) -> None:
+    fast_w, fast_s, fast_opt = fast
+    ref_w, ref_s, ref_opt = ref
+    assert fast_opt.num_update == ref_opt.num_update
     for a, b in zip(fast_w, ref_w):
-        torch.testing.assert_close(a, b, **TOL[dtype])
-        if name == "sgd":
-            assert torch.equal(a, b)
+        torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
     for sa, sb in zip(fast_s, ref_s):
         assert len(sa) == len(sb)
         for a, b in zip(sa, sb):
-            torch.testing.assert_close(a, b, **TOL[dtype])
+            torch.testing.assert_close(a.float(), b.float(), rtol=rtol, atol=atol)
+
+
+GRID = [(info, cfg) for info in CATALOG for cfg in (*info.configs, *info.fused_grid)]
+GRID_IDS = [f"{info.name}-{i}" for info in CATALOG for i in range(len(info.configs) + len(info.fused_grid))]  # fmt: skip
+
+
+def test_every_optimizer_has_a_fast_path() -> None:
+    missing = [
+        info.name
+        for info in CATALOG
+        if engine.rule_for(_create(info, info.configs[0], fused=True)) is None
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize(("info", "kwargs"), GRID, ids=GRID_IDS)
+def test_fast_path_matches_reference(spy, info, kwargs, dtype) -> None:
+    fast = train(info, kwargs, dtype, fused=True)
+    assert spy["fused"] == STEPS * len(_shapes(info))  # every tensor, every step
+    ref = train(info, kwargs, dtype, fused=False)
+    assert spy["fused"] == STEPS * len(_shapes(info))  # fused=False never reached it
+    rtol, atol = info.fused_tol if info.fused_tol and dtype == torch.float32 else TOL[dtype]
+    _assert_close(fast, ref, rtol, atol)
+
+
+MP = [(info, low) for info in CATALOG for low in (torch.float16, torch.bfloat16)]
+
+
+@pytest.mark.parametrize(("info", "low"), MP, ids=[f"{i.name}-{str(d)[6:]}" for i, d in MP])
+def test_fast_path_multi_precision(spy, info, low) -> None:
+    kwargs = info.configs[-1]
+    fast = train(info, kwargs, low, fused=True, mp=True)
+    assert spy["fused"] == STEPS * len(_shapes(info))
+    ref = train(info, kwargs, low, fused=False, mp=True)
+    # the float32 master copies and states agree to float32 rounding, the low-precision
+    # weights to one rounding of their type
+    rtol, atol = info.fused_tol or TOL[torch.float32]
+    _assert_close((fast[0], fast[1], fast[2]), (ref[0], ref[1], ref[2]), *LOW_TOL[low])
+    for sa, sb in zip(fast[1], ref[1]):
+        for a, b in zip(sa, sb):
+            if a.dtype == torch.float32:
+                torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+
+
+SPARSE = [g for g in GRID if g[0].supports_sparse]
+
+
+@pytest.mark.parametrize(("info", "kwargs"), SPARSE, ids=[f"{i.name}-{k}" for i, k in SPARSE])
+def test_fast_path_row_sparse(spy, info, kwargs) -> None:
+    fast = train(info, kwargs, torch.float32, fused=True, sparse=True)
+    ref = train(info, kwargs, torch.float32, fused=False, sparse=True)
+    rule = engine.rule_for(fast[2])
+    if rule is not None and rule.sparse(fast[2]) != "reference":
+        assert spy["fused"] == STEPS * len(_shapes(info))
+    _assert_close(fast, ref, *(info.fused_tol or TOL[torch.float32]))
 
 
 def test_single_calls_match_list_calls(spy) -> None:
-    one = _train("adam", dict(wd=0.01), torch.float32, fused=True, calls="single")
-    many = _train("adam", dict(wd=0.01), torch.float32, fused=True, calls="list")
+    info = BY_NAME["adam"]
+    one = train(info, dict(wd=0.01), torch.float32, fused=True, calls="single")
+    many = train(info, dict(wd=0.01), torch.float32, fused=True, calls="list")
     for a, b in zip(one[0], many[0]):
         assert torch.equal(a, b)
     assert spy["fused"] == 2 * STEPS * len(SHAPES)
 
 
-GOLDEN = [(n, c) for n, c in golden.OK_CASES if n in ("sgd", "ccsgd", "adam")]
+def test_sgd_is_bit_identical_to_reference() -> None:
+    info = BY_NAME["sgd"]
+    for kwargs in info.fused_grid:
+        fast = train(info, kwargs, torch.float32, fused=True)
+        ref = train(info, kwargs, torch.float32, fused=False)
+        assert all(torch.equal(a, b) for a, b in zip(fast[0], ref[0]))
+
+
+GOLDEN = [(n, c) for n, c in golden.OK_CASES]
 
 
 @pytest.mark.parametrize("mode", ["default", "0"])
@@ -107,26 +176,22 @@ def test_golden_fixtures_on_both_paths(monkeypatch, spy, mode, name, case) -> No
     else:
         monkeypatch.setenv("MXOPT_FUSED", mode)
     golden.test_matches_mxnet(name, case)
-    dense_cpu = (
-        not case["sparse"]
-        and case["dtype"] in ("float32", "float64")
-        and not case["kwargs"].get("multi_precision")
-    )
     if mode == "0":
         assert spy["fused"] == 0
-    elif dense_cpu:
+    elif case["dtype"] in ("float32", "float64") and not case["sparse"]:
         assert spy["fused"] > 0  # the default path in the tests is the fast one
 
 
 def test_switches(monkeypatch, spy) -> None:
+    info = BY_NAME["sgd"]
     monkeypatch.setenv("MXOPT_FUSED", "0")
-    _train("sgd", dict(momentum=0.9), torch.float32, fused=None)
+    train(info, dict(momentum=0.9), torch.float32, fused=None)
     assert spy["fused"] == 0
-    _train("sgd", dict(momentum=0.9), torch.float32, fused=True)  # the argument wins
+    train(info, dict(momentum=0.9), torch.float32, fused=True)  # the argument wins
     assert spy["fused"] > 0
     monkeypatch.setenv("MXOPT_FUSED", "1")
     before = spy["fused"]
-    _train("adam", {}, torch.float32, fused=False)
+    train(BY_NAME["adam"], {}, torch.float32, fused=False)
     assert spy["fused"] == before
     with pytest.raises(TypeError, match="fused"):
         mx.optimizer.SGD(fused="yes")
@@ -147,34 +212,47 @@ def test_ineligible_tensors_use_reference_path(spy) -> None:
         results.append(ws)
     for a, b in zip(*results):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
-    half = [torch.ones(5, dtype=torch.float16)]
-    mx.optimizer.get_updater(mx.optimizer.SGD(momentum=0.9))(
-        [0], [torch.ones(5, dtype=torch.float16)], half
-    )
-    assert spy["fused"] == 2 * 3  # the transposed weight and float16 took the reference path
+    half = [torch.ones(5, dtype=torch.float16)]  # no master copy: reference path
+    with pytest.warns(UserWarning, match="multi_precision"):
+        mx.optimizer.get_updater(mx.optimizer.SGD(momentum=0.9))(
+            [0], [torch.ones(5, dtype=torch.float16)], half
+        )
+    assert spy["fused"] == 2 * 3
+
+
+def test_repeated_weight_in_one_call_runs_in_order() -> None:
+    results = []
+    for fused in (True, False):
+        w = torch.ones(10)
+        opt = mx.optimizer.SGD(learning_rate=0.1, momentum=0.9, fused=fused)
+        opt.update([0, 0], [w, w], [torch.ones(10), torch.ones(10)], [torch.zeros(10)] * 2)
+        results.append(w)
+    assert torch.equal(*results)
 
 
 def test_missing_compiler_falls_back(monkeypatch, tmp_path, spy) -> None:
     monkeypatch.setenv("MXOPT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
     monkeypatch.setattr(build, "_loaded", {})
+    info = BY_NAME["sgd"]
     with pytest.warns(RuntimeWarning, match="reference path"):
-        fast = _train("sgd", dict(momentum=0.9, wd=0.01), torch.float32, fused=True)
+        fast = train(info, dict(momentum=0.9, wd=0.01), torch.float32, fused=True)
     assert spy["fused"] == 0
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # warned once only
-        _train("sgd", dict(momentum=0.9), torch.float32, fused=True)
-    ref = _train("sgd", dict(momentum=0.9, wd=0.01), torch.float32, fused=False)
+        train(info, dict(momentum=0.9), torch.float32, fused=True)
+    ref = train(info, dict(momentum=0.9, wd=0.01), torch.float32, fused=False)
     for a, b in zip(fast[0], ref[0]):
         assert torch.equal(a, b)
 
 
 def test_cache_is_written_atomically_and_reused(monkeypatch, tmp_path) -> None:
+    source = render(engine.kernels()[:1])
     monkeypatch.setenv("MXOPT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(build, "_loaded", {})
-    assert build.load() is not None
+    assert build.load(source) is not None
     files = sorted(p.name for p in tmp_path.iterdir())
     assert len(files) == 1 and files[0].startswith("kernels-") and files[0].endswith(".so")
     monkeypatch.setattr(build, "_loaded", {})
     monkeypatch.setattr(build, "_compile", lambda *a: pytest.fail("recompiled"))
-    assert build.load() is not None
+    assert build.load(source) is not None

@@ -58,6 +58,17 @@ def check_pairs(weights: Sequence[torch.Tensor], grads: Sequence[torch.Tensor]) 
             f"weight and grad lists must have the same length, got {len(weights)} and {len(grads)}"
         )
     for i, (w, g) in enumerate(zip(weights, grads)):
+        if (
+            isinstance(w, torch.Tensor)
+            and isinstance(g, torch.Tensor)
+            and w.layout is torch.strided
+            and w.dtype.is_floating_point
+            and g.dtype is w.dtype
+            and g.shape == w.shape
+            and (g.is_cpu and w.is_cpu or g.device == w.device)
+            and not g.is_sparse
+        ):
+            continue  # the common case, checked cheaply (this runs for every tensor)
         where = f" (item {i})" if len(weights) > 1 else ""
         if not isinstance(w, torch.Tensor) or w.is_sparse or not w.is_floating_point():
             raise TypeError(f"weight{where} must be a dense floating-point torch.Tensor")

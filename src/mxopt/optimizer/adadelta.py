@@ -53,6 +53,8 @@ class AdaDelta(Optimizer):
         self.rho = rho
         self.epsilon = epsilon
 
+    _fused_rule = "adadelta"  # fast path: optimizer/fused/adadelta.py
+
     def create_state(self, index, weight: torch.Tensor):
         return (zeros_like(weight), zeros_like(weight))
 

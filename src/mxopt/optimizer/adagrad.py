@@ -50,6 +50,8 @@ class AdaGrad(Optimizer):
         check_range("eps", eps, 0.0)
         self.float_stable_eps = eps
 
+    _fused_rule = "adagrad"  # fast path: optimizer/fused/adagrad.py
+
     def create_state(self, index, weight: torch.Tensor):
         return zeros_like(weight)
 

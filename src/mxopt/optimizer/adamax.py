@@ -53,6 +53,8 @@ class Adamax(Optimizer):
     tensor([ 0.9000, -2.1000])
     """
 
+    _fused_rule = "adamax"  # fast path: optimizer/fused/adamax.py
+
     def __init__(
         self, learning_rate: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, **kwargs
     ) -> None:

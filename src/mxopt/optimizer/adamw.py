@@ -69,6 +69,8 @@ class AdamW(MomentOptimizer):
         self.correct_bias = bool(correct_bias)
         self.aggregate_num = aggregation_size(4, upper=50)
 
+    _fused_rule = "adamw"  # fast path: optimizer/fused/adamw.py
+
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
         for i, w, g, (mean, var), lr, wd in zip(indices, weights, grads, states, lrs, wds):
             if self.correct_bias:

@@ -52,6 +52,8 @@ class DCASGD(Optimizer):
     tensor([ 0.9400, -2.0300])
     """
 
+    _fused_rule = "dcasgd"  # fast path: optimizer/fused/dcasgd.py
+
     def __init__(self, momentum: float = 0.0, lamda: float = 0.04, **kwargs) -> None:
         super().__init__(**kwargs)
         check_range("momentum", momentum, 0.0, 1.0)

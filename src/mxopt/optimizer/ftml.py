@@ -52,6 +52,8 @@ class FTML(Optimizer):
     tensor([ 0.9000, -2.1000])
     """
 
+    _fused_rule = "ftml"  # fast path: optimizer/fused/ftml.py
+
     def __init__(
         self, beta1: float = 0.6, beta2: float = 0.999, epsilon: float = 1e-8, **kwargs
     ) -> None:

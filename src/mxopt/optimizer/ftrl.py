@@ -79,6 +79,8 @@ class Ftrl(Optimizer):
     def create_state(self, index, weight: torch.Tensor):
         return (zeros_like(weight), zeros_like(weight))  # z, n
 
+    _fused_rule = "ftrl"  # fast path: optimizer/fused/ftrl.py
+
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
         clip = fused_clip(self.clip_gradient)
         for w, g, (z, n), lr, wd in zip(weights, grads, states, lrs, wds):

@@ -79,6 +79,8 @@ class GroupAdaGrad(Optimizer):
                 )
         super()._apply(index, weight, grad, state, multi_precision)
 
+    _fused_rule = "groupadagrad"  # fast path: optimizer/fused/group_adagrad.py
+
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
         for w, g, history, lr in zip(weights, grads, states, lrs):
             if g.is_sparse:

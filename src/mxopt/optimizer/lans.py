@@ -53,6 +53,8 @@ class LANS(MomentOptimizer):
     tensor([2.6464, 3.6464])
     """
 
+    _fused_rule = "lans"  # fast path: optimizer/fused/lans.py
+
     def __init__(
         self,
         learning_rate: float = 0.001,

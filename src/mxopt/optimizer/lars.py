@@ -89,6 +89,7 @@ class LARS(Optimizer):
         self.last_lr: float | None = None
         self.cur_lr: float | None = None
 
+    _fused_rule = "lars"  # fast path: optimizer/fused/lars.py
     _native_multi_precision = True
     _master_position = 1
     _low_precision_warning_name = "SGD optimizer"

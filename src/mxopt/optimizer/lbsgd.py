@@ -83,6 +83,7 @@ class LBSGD(Optimizer):
 
     # LBSGD reads the learning rate before counting the update: it counts in ``_step``.
     _counts_updates = False
+    _fused_rule = "lbsgd"  # fast path: optimizer/fused/lbsgd.py
 
     def __init__(
         self,

@@ -63,6 +63,8 @@ class Lion(Optimizer):
     def create_state(self, index, weight: torch.Tensor):
         return zeros_like(weight)
 
+    _fused_rule = "lion"  # fast path: optimizer/fused/lion.py
+
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
         for w, g, mom, lr, wd in zip(weights, grads, states, lrs, wds):
             lion_rule(

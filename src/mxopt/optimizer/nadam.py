@@ -59,6 +59,8 @@ class Nadam(Optimizer):
     tensor([ 0.8944, -2.1056])
     """
 
+    _fused_rule = "nadam"  # fast path: optimizer/fused/nadam.py
+
     def __init__(
         self,
         learning_rate: float = 0.001,

@@ -47,6 +47,7 @@ class NAG(Optimizer):
     tensor([ 0.9050, -2.0950])
     """
 
+    _fused_rule = "nag"  # fast path: optimizer/fused/nag.py
     _native_multi_precision = True
     _master_position = 1
     _low_precision_warning_name = "NAG optimizer"

@@ -64,9 +64,9 @@ BASE_ARGS_DOC = """Common arguments (every optimizer accepts them, as in MXNet 1
         Index to objects with ``lr_mult``/``wd_mult`` attributes (e.g. Gluon parameters);
         takes precedence over every other multiplier. Never serialized.
     fused : bool or None, default None
-        Use the fused CPU fast path where this optimizer has one (SGD, Adam); ``None``
+        Use the fused CPU fast path (one pass over memory for many tensors); ``None``
         means on unless the environment variable ``MXOPT_FUSED=0``. Same results either
-        way (docs/fast-path.md). Not part of MXNet.
+        way, up to float rounding (docs/fast-path.md). Not part of MXNet.
 """
 
 
@@ -353,7 +353,9 @@ class Optimizer:
         if not isinstance(first, torch.Tensor) or not self._uses_master_copy(first):
             self.update(index, weight, grad, state)
             return
-        if self._native_multi_precision:
+        if self._native_multi_precision or (
+            self._fused_enabled() and fused.rule_for(self) is not None
+        ):
             self._apply(index, weight, grad, state, multi_precision=True)
             return
         indices, weights, grads, states = _as_batch(index, weight, grad, state)
@@ -385,12 +387,13 @@ class Optimizer:
             self._update_count(indices)
         lrs = self._get_lrs(indices)
         wds = self._get_wds(indices)
+        if self._fused_enabled() and fused.try_step(
+            self, indices, weights, grads, states, lrs, wds, multi_precision
+        ):
+            return
         if multi_precision:
             self._step_multi_precision(indices, weights, grads, states, lrs, wds)
-        elif not (
-            self._fused_enabled()
-            and fused.try_step(self, indices, weights, grads, states, lrs, wds)
-        ):
+        else:
             self._step(indices, weights, grads, states, lrs, wds)
 
     # Name of the fused fast-path rule (optimizer/fused/) this class's ``_step`` matches.
@@ -400,7 +403,15 @@ class Optimizer:
         return self._fused_rule is not None and fused.enabled(getattr(self, "_fused", None))
 
     def _step_multi_precision(self, indices, weights, grads, states, lrs, wds) -> None:
-        raise NotImplementedError(f"{type(self).__name__} has no native multi-precision step")
+        """The multi-precision step; by default the rule of ``_step`` on the float32
+        master copies (state ``(master, inner state)``), then copied to the weights."""
+        if self._native_multi_precision:
+            raise NotImplementedError(f"{type(self).__name__} must implement it")
+        masters = [s[0] for s in states]
+        inner = [s[1] for s in states]
+        self._step(indices, masters, [g.float() for g in grads], inner, lrs, wds)
+        for w, master in zip(weights, masters):
+            w.copy_(master)
 
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
         raise NotImplementedError(

@@ -74,6 +74,8 @@ class RMSProp(Optimizer):
         self.centered = bool(centered)
         self.clip_weights = clip_weights
 
+    _fused_rule = "rmsprop"  # fast path: optimizer/fused/rmsprop.py
+
     def create_state(self, index, weight: torch.Tensor):
         # MXNet creates float32 states and then fails for other weight dtypes; mxopt
         # keeps the states in the weight's dtype (see docs/differences.md).

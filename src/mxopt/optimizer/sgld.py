@@ -57,6 +57,8 @@ class SGLD(Optimizer):
     0.1
     """
 
+    _fused_rule = "sgld"  # fast path: optimizer/fused/sgld.py
+
     def __init__(self, generator: torch.Generator | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.generator = generator

@@ -54,6 +54,8 @@ class Signum(Optimizer):
     tensor([ 0.9000, -1.9000])
     """
 
+    _fused_rule = "signum"  # fast path: optimizer/fused/signum.py
+
     def __init__(
         self, learning_rate: float = 0.01, momentum: float = 0.9, wd_lh: float = 0.0, **kwargs
     ) -> None:

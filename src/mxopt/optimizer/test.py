@@ -26,6 +26,7 @@ class Test(Optimizer):
 
     __test__ = False  # not a pytest test class
     _counts_updates = False
+    _fused_rule = "test"  # fast path: optimizer/fused/test.py
 
     def create_state(self, index, weight: torch.Tensor):
         return zeros_like(weight, dtype=torch.float32)

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from . import serialization
+from . import fused, serialization
 from ._checks import check_pairs
 from .optimizer import Optimizer
 
@@ -18,7 +18,9 @@ class Updater:
     MXNet — creating each index's state on its first update.
 
     Given lists, and when the optimizer aggregates (``aggregate_num > 0``), parameters are
-    grouped by dtype and passed to the optimizer in chunks of ``aggregate_num``.
+    grouped by dtype and passed to the optimizer in chunks of ``aggregate_num``. On the
+    fused fast path each dtype group goes in one call whenever that gives the same result
+    (distinct indices with equal update counts), so one kernel call updates them all.
 
     >>> import torch, mxopt as mx
     >>> updater = mx.optimizer.get_updater(mx.optimizer.SGD(learning_rate=0.1))
@@ -61,17 +63,37 @@ class Updater:
             elif not self.states_synced.get(idx, True):
                 self.states[idx] = self.sync_state_context(self.states[idx], w.device)
                 self.states_synced[idx] = True
-        if self.aggregate_updates:
+        if self._batches_for_fast_path(indices, weights):
+            self._update_aggregated(indices, weights, grads, size=len(indices))
+        elif self.aggregate_updates:
             self._update_aggregated(indices, weights, grads)
         else:
             for idx, w, g in zip(indices, weights, grads):
                 self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
 
-    def _update_aggregated(self, indices, weights, grads) -> None:
+    def _batches_for_fast_path(self, indices: list, weights: list) -> bool:
+        """Whether to hand the fast path every parameter in one call.
+
+        Only when that gives exactly what MXNet's one-at-a-time (or chunked) calls give:
+        one dtype (so the order is unchanged), distinct indices that all have the same
+        update count (so every parameter sees the same ``num_update`` and learning
+        rate)."""
+        opt = self.optimizer
+        if len(indices) < 2 or not opt._counts_updates or not opt._fused_enabled():
+            return False
+        if any(w.dtype != weights[0].dtype for w in weights):
+            return False
+        if fused.rule_for(opt) is None or len(set(indices)) != len(indices):
+            return False
+        counts, begin = opt._index_update_count, opt.begin_num_update
+        first = counts.get(indices[0], begin)
+        return all(counts.get(i, begin) == first for i in indices)
+
+    def _update_aggregated(self, indices, weights, grads, size: int | None = None) -> None:
         by_dtype: dict[torch.dtype, list[tuple[Any, torch.Tensor, torch.Tensor]]] = {}
         for item in zip(indices, weights, grads):
             by_dtype.setdefault(item[1].dtype, []).append(item)
-        size = self.optimizer.aggregate_num
+        size = size or self.optimizer.aggregate_num
         for items in by_dtype.values():
             for start in range(0, len(items), size):
                 chunk = items[start : start + size]

@@ -13,6 +13,7 @@ Every operator here follows MXNet 1.9.1's kernels:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -23,12 +24,21 @@ __all__ = ["f32", "in_dtype", "prepare", "clip_", "apply_update", "sparse_rows"]
 
 def f32(x: float) -> float:
     """``x`` rounded to the nearest float32, as MXNet parses operator parameters."""
+    try:
+        return _f32_cached(x)
+    except TypeError:  # unhashable (an array scalar, say)
+        return float(np.float32(x))
+
+
+@functools.lru_cache(maxsize=8192)
+def _f32_cached(x: float) -> float:
     return float(np.float32(x))
 
 
 _NUMPY_ROUNDING = {torch.float32: np.float32, torch.float16: np.float16}
 
 
+@functools.lru_cache(maxsize=8192)
 def in_dtype(x: float, dtype: torch.dtype) -> float:
     """``x`` rounded to ``dtype``: the value a product or sum of scalar parameters has when
     MXNet's kernel computes it in the weight's type (float64 keeps it exact)."""

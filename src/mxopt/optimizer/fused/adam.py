@@ -1,5 +1,5 @@
-r"""Fused Adam over many tensors: the rule of :func:`mxopt.ndarray.ops.adam.adam_update`
-with the optimizer's bias-corrected rate, in one pass over w, g, m, v.
+r"""Fused Adam: the rule of :func:`mxopt.ndarray.ops.adam.adam_update` with the
+optimizer's bias-corrected rate, in one pass over w, g, m, v.
 
 .. math::
 
@@ -12,16 +12,28 @@ with :math:`\eta_t = \mathrm{f32}(\eta\sqrt{1-\beta_2^t}/(1-\beta_1^t))` per ten
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
-from ._ctypes_util import doubles, int64s, pointers, suffix
-from .engine import FusedRule, register_rule
+from .codegen import Kernel
+from .engine import FusedRule, Item, register_rule
 
-__all__ = ["RULE"]
+__all__ = ["ADAM", "RULE"]
+
+ADAM = Kernel(
+    "adam",
+    states=("mean", "var"),
+    scalars=("lr", "beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "epsilon", "wd",
+             "rescale", "clip"),  # fmt: skip
+    body="""
+        T G = g * rescale + w * wd;
+        if (clip >= 0) G = CLAMP(G, clip);
+        mean = FMA(G, one_minus_beta1, mean * beta1);
+        var = FMA(G * G, one_minus_beta2, var * beta2);
+        w = w - (mean * lr) / (SQRT(var) + epsilon);
+    """,
+)
 
 
 def _applies(opt) -> bool:
@@ -30,43 +42,39 @@ def _applies(opt) -> bool:
     return isinstance(opt, Adam) and type(opt)._step is Adam._step
 
 
-def _states_of(state):
-    if (
-        isinstance(state, tuple)
-        and len(state) == 2
-        and all(isinstance(t, torch.Tensor) for t in state)
-    ):
-        return state
+def states_pair(state):
+    """A ``(mean, var)``-like pair of tensors, else ``None``."""
+    if isinstance(state, tuple) and len(state) == 2:
+        if all(isinstance(t, torch.Tensor) for t in state):
+            return state
     return None
 
 
-def _run(lib, opt, items: list, dtype: torch.dtype) -> None:
-    counts = opt._index_update_count
+def _plan(opt, item: Item, ctype: torch.dtype):
     b1, b2 = f32(opt.beta1), f32(opt.beta2)
-    common = [
+    lr_t = f32(opt._bias_corrected(item.lr, item.index))
+    return ADAM, (
+        lr_t,
         b1,
-        in_dtype(1.0 - b1, dtype),
+        in_dtype(1.0 - b1, ctype),
         b2,
-        in_dtype(1.0 - b2, dtype),
+        in_dtype(1.0 - b2, ctype),
         f32(opt.epsilon),
-    ]
-    r = f32(opt.rescale_grad)
-    c = f32(fused_clip(opt.clip_gradient))
-    scal: list[float] = []
-    for i, _, _, _, lr, wd in items:
-        t = counts[i]
-        lr_t = lr * math.sqrt(1.0 - opt.beta2**t) / (1.0 - opt.beta1**t)
-        scal += [f32(lr_t), *common, f32(wd), r, c]
-    getattr(lib, f"mxopt_adam_{suffix(dtype)}")(
-        len(items),
-        pointers([it[1] for it in items]),
-        pointers([it[2] for it in items]),
-        pointers([it[3][0] for it in items]),
-        pointers([it[3][1] for it in items]),
-        int64s([it[1].numel() for it in items]),
-        doubles(scal),
+        f32(item.wd),
+        f32(opt.rescale_grad),
+        f32(fused_clip(opt.clip_gradient)),
     )
 
 
-RULE = FusedRule(applies=_applies, states_of=_states_of, run=_run)
+def _sparse(opt) -> str:
+    return "lazy" if opt.lazy_update else "dense"
+
+
+RULE = FusedRule(
+    applies=_applies,
+    states_of=states_pair,
+    kernels=(ADAM,),
+    plan=_plan,
+    sparse=_sparse,
+)
 register_rule("adam", RULE)

@@ -1,6 +1,7 @@
-"""Compile, cache and load the fused C kernels (``kernels.c``) on first use.
+"""Compile, cache and load the fused C kernels on first use.
 
-The shared library is built with the system C compiler (``$CC``, default ``gcc``) and the
+The C source of each kernel is generated (:mod:`.codegen`) and built into its own shared
+library, so a process compiles only the kernels of the optimizers it uses. It is built with the system C compiler (``$CC``, default ``gcc``) and the
 flags in :data:`CFLAGS` into a per-user cache directory (``$MXOPT_CACHE_DIR``, default
 ``~/.cache/mxopt``), under a file name keyed by a hash of the source, the compiler, the
 flags and the CPU's feature flags (``-march=native``). It is written atomically (a temp
@@ -9,8 +10,9 @@ half-written file. Nothing is compiled at import time: :func:`load` builds lazil
 returns ``None`` (after one warning per compiler/cache setting) when the compiler is
 missing or fails, and callers then use the reference path.
 
->>> from mxopt.optimizer.fused import build
->>> lib = build.load()  # compiles once (~1 s), later processes reuse the cached file
+>>> from mxopt.optimizer.fused import build, engine
+>>> from mxopt.optimizer.fused.codegen import render
+>>> lib = build.load(render(engine.kernels()[:1]))  # compiled once, then reused
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ CFLAGS: tuple[str, ...] = (
     "-shared",
     "-fPIC",
 )
-_SOURCE = Path(__file__).with_name("kernels.c")
+ABI_VERSION = 2
 _lock = threading.Lock()
-_loaded: dict[tuple[str, str], ctypes.CDLL | None] = {}
+_loaded: dict[tuple[str, str, int], ctypes.CDLL | None] = {}
+_warned: set[tuple[str, str]] = set()
 
 
 def cache_dir() -> Path:
@@ -68,29 +71,32 @@ def _library_path(source: bytes, cc: str) -> Path:
     return cache_dir() / f"kernels-{tag}-{key.hexdigest()[:16]}.so"
 
 
-def _compile(cc: str, target: Path) -> None:
+def _compile(cc: str, target: Path, source: str) -> None:
     exe = shutil.which(cc)
     if exe is None:
         raise RuntimeError(f"C compiler {cc!r} not found (set CC or install gcc)")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".so", dir=target.parent)
     os.close(fd)
+    src = tmp[: -len(".so")] + ".c"
     try:
-        cmd = [exe, *CFLAGS, "-o", tmp, str(_SOURCE), "-lm"]
+        Path(src).write_text(source)
+        cmd = [exe, *CFLAGS, "-o", tmp, src, "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()[:2000]}")
         os.replace(tmp, target)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for leftover in (tmp, src):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
 
 
-def load() -> ctypes.CDLL | None:
-    """The compiled kernel library, building it into the cache if needed; ``None`` (with
-    a one-time warning) when it cannot be built or loaded."""
+def load(source: str) -> ctypes.CDLL | None:
+    """The library compiled from ``source``, building it into the cache if needed;
+    ``None`` (with a one-time warning) when it cannot be built or loaded."""
     cc = os.environ.get("CC") or "gcc"
-    memo = (cc, os.environ.get("MXOPT_CACHE_DIR", ""))
+    memo = (cc, os.environ.get("MXOPT_CACHE_DIR", ""), hash(source))
     if memo in _loaded:
         return _loaded[memo]
     with _lock:
@@ -98,19 +104,21 @@ def load() -> ctypes.CDLL | None:
             return _loaded[memo]
         lib: ctypes.CDLL | None = None
         try:
-            path = _library_path(_SOURCE.read_bytes(), cc)
+            path = _library_path(source.encode(), cc)
             if not path.exists():
-                _compile(cc, path)
+                _compile(cc, path, source)
             lib = ctypes.CDLL(str(path))
-            if lib.mxopt_kernels_abi() != 1:
+            if lib.mxopt_kernels_abi() != ABI_VERSION:
                 raise RuntimeError(f"{path} has an unexpected ABI version")
         except (OSError, RuntimeError) as exc:
-            warnings.warn(
-                f"mxopt: fused optimizer kernels unavailable ({exc}); using the reference "
-                "path (set MXOPT_FUSED=0 to silence this)",
-                RuntimeWarning,
-                stacklevel=4,
-            )
+            if memo[:2] not in _warned:  # once per compiler and cache setting
+                _warned.add(memo[:2])
+                warnings.warn(
+                    f"mxopt: fused optimizer kernels unavailable ({exc}); using the "
+                    "reference path (set MXOPT_FUSED=0 to silence this)",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
             lib = None
         _loaded[memo] = lib
         return lib

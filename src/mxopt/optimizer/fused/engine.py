@@ -1,13 +1,14 @@
-"""Path selection for the fused fast path: switches, per-tensor checks, bucketing.
+"""Path selection for the fused fast path: switches, per-tensor checks, bucketing, launch.
 
 :func:`try_step` is called by ``Optimizer._apply`` after the base class has validated the
 batch, counted the updates and computed every lr/wd. It looks up the optimizer's fused rule
 (the class attribute ``_fused_rule``), splits the batch into tensors the kernels can take
-(dense, contiguous CPU float32/float64 tensors whose grad and states match the weight) and
-the rest, runs the rest through the reference ``_step`` first (so any error it raises comes
-before a fused write), then runs the fused kernels once per ``(device, dtype)`` bucket.
-It returns ``False`` (nothing done) when the rule does not apply or the kernels are
-unavailable; the caller then runs the reference path.
+(dense, contiguous CPU tensors whose gradient and states match the weight; float16 and
+bfloat16 weights through their float32 master copies; row-sparse gradients row by row
+where the rule updates lazily) and the rest, runs the rest through the reference path
+first (so any error it raises comes before a fused write), then runs the kernels once per
+``(device, variant)`` bucket. It returns ``False`` (nothing done) when the rule does not
+apply or the kernels are unavailable; the caller then runs the reference path.
 
 Switches: ``Optimizer(fused=False)``; ``fused=None`` (default) follows the environment
 variable ``MXOPT_FUSED`` (``0``/``false``/``off``/``no`` turn it off).
@@ -15,19 +16,32 @@ variable ``MXOPT_FUSED`` (``0``/``false``/``off``/``no`` turn it off).
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import torch
 
 from . import build
+from .codegen import Kernel, pointer_count, render
 
-__all__ = ["enabled", "try_step", "FusedRule", "register_rule", "eligible_tensors"]
+__all__ = [
+    "enabled",
+    "try_step",
+    "FusedRule",
+    "Item",
+    "register_rule",
+    "rule_for",
+    "launch",
+    "kernels",
+    "library",
+]
 
 _OFF = {"0", "false", "off", "no"}
-FUSED_DTYPES = (torch.float32, torch.float64)
+_VARIANT = {torch.float32: "f32", torch.float64: "f64"}
+_LOW_VARIANT = {torch.float16: "f16", torch.bfloat16: "bf16"}
 
 
 def enabled(flag: bool | None) -> bool:
@@ -37,17 +51,60 @@ def enabled(flag: bool | None) -> bool:
     return os.environ.get("MXOPT_FUSED", "1").strip().lower() not in _OFF
 
 
+class Item(NamedTuple):
+    """One parameter's share of a fused step.
+
+    ``w`` is the tensor the kernel updates (the float32 master copy under multi-precision,
+    then ``low`` is the float16/bfloat16 weight the kernel also writes); ``g`` the gradient
+    (the values of a row-sparse gradient, then ``rows`` holds its row indices); ``states``
+    the state tensors in the kernel's order; ``lr``/``wd`` the per-parameter rates."""
+
+    index: Any
+    w: torch.Tensor
+    g: torch.Tensor
+    states: tuple[torch.Tensor, ...]
+    lr: float
+    wd: float
+    low: torch.Tensor | None = None
+    rows: torch.Tensor | None = None
+    sparse: bool = False  # the gradient came row-sparse (``g`` holds its rows' values)
+
+
+Plan = Callable[[Any, Item, torch.dtype], tuple[Kernel, Sequence[float]]]
+
+
+def _no_sparse(opt: Any) -> str:
+    return "reference"
+
+
 @dataclass(frozen=True)
 class FusedRule:
-    """A fused update rule: ``applies(opt)`` says whether this optimizer instance can use
-    it (same ``_step`` as the class the rule was written for, supported options);
-    ``states_of(state)`` lists the state tensors (``None`` when the layout is not one the
-    kernel takes); ``run(lib, opt, items, dtype)`` updates one bucket of
-    ``(index, weight, grad, states, lr, wd)`` items."""
+    """A fused update rule.
+
+    * ``applies(opt)``: whether this optimizer instance can use it (the same ``_step``
+      as the class it was written for, supported options).
+    * ``states_of(state)``: the state tensors in kernel order (``None``: a layout the
+      kernels do not take). ``master_of(opt, state)`` splits a multi-precision state
+      into ``(float32 master, inner state)`` (default: by ``opt._master_position``).
+    * ``kernels``: every kernel the rule launches.
+    * ``plan(opt, item, ctype)``: for one-pass rules, the kernel and its scalars for one
+      item, rounded for the compute type ``ctype``. Rules with several passes (norms)
+      give ``run(opt, items, ctype, variant)`` instead and call :func:`launch`.
+    * ``sparse(opt)``: what a row-sparse gradient means for this instance: ``"lazy"``
+      (update only its rows), ``"dense"`` (a dense gradient with zero rows) or
+      ``"reference"`` (leave it to the reference path).
+    """
 
     applies: Callable[[Any], bool]
     states_of: Callable[[Any], tuple[torch.Tensor, ...] | None]
-    run: Callable[[Any, Any, list, torch.dtype], None]
+    kernels: tuple[Kernel, ...]
+    plan: Plan | None = None
+    run: Callable[[Any, list[Item], torch.dtype, str], None] | None = None
+    sparse: Callable[[Any], str] = _no_sparse
+    master_of: Callable[[Any, Any], tuple[Any, Any] | None] | None = None
+    # Row rules (GroupAdaGrad): 2-D weights updated row by row; states may have other
+    # column counts (e.g. a ``(rows, 1)`` history); dense gradients run as all rows.
+    rows: bool = False
 
 
 _RULES: dict[str, FusedRule] = {}
@@ -58,57 +115,308 @@ stats = {"tensors": 0}
 def register_rule(name: str, rule: FusedRule) -> None:
     """Register the fused rule named by an optimizer's ``_fused_rule`` attribute."""
     _RULES[name] = rule
+    for k in rule.kernels:
+        _sources.pop(k.name, None)
 
 
-def _grad_mode_blocks(t: torch.Tensor) -> bool:
+def rule_for(opt: Any) -> FusedRule | None:
+    """``opt``'s fused rule when it applies to this instance, else ``None``."""
+    rule = _RULES.get(getattr(opt, "_fused_rule", None) or "")
+    return rule if rule is not None and rule.applies(opt) else None
+
+
+def kernels() -> list[Kernel]:
+    """Every registered kernel, in a stable order."""
+    seen: dict[str, Kernel] = {}
+    for name in sorted(_RULES):
+        for k in _RULES[name].kernels:
+            seen.setdefault(k.name, k)
+    return list(seen.values())
+
+
+_sources: dict[str, str] = {}  # kernel name -> its rendered C source (memo)
+
+
+def library(kernel: Kernel) -> ctypes.CDLL | None:
+    """The compiled library holding ``kernel`` (one per kernel, built on first use)."""
+    source = _sources.get(kernel.name)
+    if source is None:
+        source = _sources[kernel.name] = render([kernel])
+    return build.load(source)
+
+
+# ------------------------------------------------------------------------ eligibility
+def _blocks_autograd(t: torch.Tensor) -> bool:
     return t.requires_grad and torch.is_grad_enabled()
 
 
-def eligible_tensors(w: Any, g: Any, states: Sequence[Any]) -> bool:
-    """Whether the kernels can update ``w`` (and ``states``) from ``g`` in place."""
-    if not (isinstance(w, torch.Tensor) and isinstance(g, torch.Tensor)):
-        return False
-    if w.device.type != "cpu" or w.dtype not in FUSED_DTYPES or w.numel() == 0:
-        return False
-    for t in (w, g, *states):
-        if not isinstance(t, torch.Tensor) or t.layout != torch.strided:
-            return False
-        if t.shape != w.shape or t.dtype != w.dtype or t.device != w.device:
-            return False
-        if not t.is_contiguous() or t.is_conj() or t.is_neg() or _grad_mode_blocks(t):
-            return False
-    ptrs = {t.data_ptr() for t in (w, g, *states)}
-    return len(ptrs) == 2 + len(states)  # no aliasing between the operands
+def _plain(t: Any, like: torch.Tensor, dtype: torch.dtype) -> bool:
+    """A dense, contiguous CPU tensor of ``dtype`` shaped like ``like`` that the kernels
+    may write through its pointer. (Hot: checked for every operand of every step, so the
+    cheapest tests come first; the real float dtypes taken here carry no conj/neg bits.)"""
+    return (
+        isinstance(t, torch.Tensor)
+        and t.dtype is dtype
+        and t.is_cpu
+        and t.layout is torch.strided
+        and t.is_contiguous()
+        and t.shape == like.shape
+        and not (t.requires_grad and torch.is_grad_enabled())
+    )
 
 
-def try_step(opt: Any, indices, weights, grads, states, lrs, wds) -> bool:
-    """Run ``opt``'s update on the fast path where possible; ``False`` if not at all."""
-    rule = _RULES.get(getattr(opt, "_fused_rule", None) or "")
-    if rule is None or not rule.applies(opt):
-        return False
-    fast: dict[tuple[torch.device, torch.dtype], list] = {}
-    slow: list[int] = []
-    for j, (i, w, g, s, lr, wd) in enumerate(zip(indices, weights, grads, states, lrs, wds)):
-        tensors = rule.states_of(s)
-        if tensors is not None and eligible_tensors(w, g, tensors):
-            fast.setdefault((w.device, w.dtype), []).append((i, w, g, tensors, lr, wd))
+def _plain_rows(t: Any, w: torch.Tensor) -> bool:
+    """A per-row state: contiguous, ``w``'s dtype and device, one row per weight row."""
+    return (
+        isinstance(t, torch.Tensor)
+        and t.layout == torch.strided
+        and t.dtype == w.dtype
+        and t.device == w.device
+        and t.dim() == 2
+        and t.shape[0] == w.shape[0]
+        and t.is_contiguous()
+        and not _blocks_autograd(t)
+    )
+
+
+def _default_master_of(opt: Any, state: Any) -> tuple[Any, Any] | None:
+    if not (isinstance(state, tuple) and len(state) == 2):
+        return None
+    pos = opt._master_position
+    return state[pos], state[1 - pos]
+
+
+def _item(opt, rule: FusedRule, mode: str, mp: bool, i, w, g, s, lr, wd) -> Item | None:
+    """The kernel's view of one parameter, or ``None`` when the reference path must run."""
+    if not mp and not rule.rows and _plain(g, w, w.dtype) and w.dtype in _VARIANT:
+        # the common case first: dense float32/float64 weight, gradient and states
+        states = rule.states_of(s)
+        if states is None or not _plain(w, w, w.dtype) or w.numel() == 0:
+            return None
+        if not all(_plain(t, w, w.dtype) for t in states):
+            return None
+        if len({w.data_ptr(), g.data_ptr(), *(t.data_ptr() for t in states)}) != 2 + len(states):
+            return None  # aliased operands
+        return Item(i, w, g, states, lr, wd)
+    if not isinstance(w, torch.Tensor) or not w.is_cpu or w.numel() == 0:
+        return None
+    low = None
+    if mp:
+        split = (rule.master_of or _default_master_of)(opt, s)
+        if split is None or w.dtype not in _LOW_VARIANT:
+            return None
+        master, inner = split
+        if not _plain(master, w, torch.float32) or not _plain(w, w, w.dtype):
+            return None
+        low, w, s = w, master, inner
+    elif w.dtype not in _VARIANT or not _plain(w, w, w.dtype):
+        return None
+    states = rule.states_of(s)
+    if states is None:
+        return None
+    if rule.rows:
+        if w.dim() != 2 or not all(_plain_rows(t, w) for t in states):
+            return None
+    elif not all(_plain(t, w, w.dtype) for t in states):
+        return None
+    gdtype = low.dtype if low is not None else w.dtype
+    rows = None
+    came_sparse = isinstance(g, torch.Tensor) and g.is_sparse
+    if came_sparse:
+        if mode == "dense" and g.shape == w.shape and g.dtype == gdtype:
+            pass  # densified just before its own launch (one tensor of scratch at a time)
+        elif mode == "lazy" and not mp and g.sparse_dim() == 1 and g.shape == w.shape:
+            g = g.coalesce()
+            rows, g = g.indices()[0], g.values()
+            if g.dtype != gdtype or not g.is_contiguous() or _blocks_autograd(g):
+                return None
+            if rows.numel() == 0:
+                return Item(i, w, g, states, lr, wd, low, rows, True)
         else:
-            slow.append(j)
-    if not fast:
+            return None
+    if rows is None and not g.is_sparse and not _plain(g, w, gdtype):
+        return None
+    if rule.rows and rows is None:
+        rows = torch.arange(w.shape[0])
+    tensors = (w, *states) if low is None else (w, low, *states)
+    if not g.is_sparse and g.layout == torch.strided and (rows is None or rule.rows):
+        tensors += (g,)
+    if len({t.data_ptr() for t in tensors}) != len(tensors):
+        return None  # aliased operands
+    return Item(i, w, g, states, lr, wd, low, rows, came_sparse)
+
+
+# ---------------------------------------------------------------------------- launch
+def _pointer_rows(kernel: Kernel, variant: str, item: Item, states) -> torch.Tensor | list:
+    """The addresses ``item`` contributes to a launch (one row per sparse row)."""
+    operands = [item.w]
+    if kernel.reads_grad:
+        operands.append(item.g)
+    operands += list(states)
+    if pointer_count(kernel, variant) > len(operands):
+        operands.append(item.low)
+    if item.rows is None:
+        return [t.data_ptr() for t in operands]
+    rows = item.rows.to(torch.int64)
+    cols = []
+    for t in operands:
+        row_bytes = t.numel() // max(t.shape[0], 1) * t.element_size()
+        if t is item.g:  # the gradient's rows are in ``rows`` order (sparse values)
+            base = torch.arange(rows.numel(), dtype=torch.int64) * row_bytes
+        else:
+            base = rows * row_bytes
+        cols.append(base + t.data_ptr())
+    return torch.stack(cols, dim=1)
+
+
+def launch(
+    kernel: Kernel,
+    variant: str,
+    items: Sequence[Item],
+    scalars: Sequence[Sequence[float]],
+    states: Callable[[Item], Sequence[torch.Tensor]] | None = None,
+) -> torch.Tensor | None:
+    """Run ``kernel`` once over ``items`` (one C call, one pass over their memory).
+
+    ``scalars[j]`` are item ``j``'s values for ``kernel.scalars``; ``states(item)`` picks
+    the item's tensors for ``kernel.states`` (default: all of ``item.states``). Returns
+    the per-item sums (``[len(items), len(kernel.sums)]`` float64) when the kernel has any.
+    """
+    lib = library(kernel)
+    assert lib is not None  # try_step checked
+    fn = getattr(lib, kernel.symbol(variant))
+    if fn.argtypes is None:
+        fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * 4
+        fn.restype = None
+    pick = states or (lambda item: item.states)
+    dense_ptrs: list[int] = []
+    blocks: list[torch.Tensor] = []
+    numels: list[int] = []
+    flat_scalars: list[float] = []
+    ns = max(len(kernel.scalars), 1)
+    for item, sc in zip(items, scalars):
+        if len(sc) != len(kernel.scalars):
+            raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
+        sc = list(sc) or [0.0]
+        rows = _pointer_rows(kernel, variant, item, pick(item))
+        if isinstance(rows, list):
+            dense_ptrs += rows
+            numels.append(item.w.numel())
+            flat_scalars += sc
+        else:
+            if kernel.sums:
+                raise ValueError(f"{kernel.name}: sums over row-sparse items are not supported")
+            blocks.append(rows)
+    if blocks:  # sparse rows go after the dense tensors, each row its own "tensor"
+        npc = pointer_count(kernel, variant)
+        parts = [torch.tensor(dense_ptrs, dtype=torch.int64).view(-1, npc), *blocks]
+        ptr = torch.cat(parts).contiguous()
+        counts = [torch.tensor(numels, dtype=torch.int64)]
+        scal = [torch.tensor(flat_scalars, dtype=torch.float64)]
+        for item, sc in zip(items, scalars):
+            if item.rows is not None:
+                r = item.rows.numel()
+                counts.append(torch.full((r,), item.w.numel() // max(item.w.shape[0], 1)))
+                one = torch.tensor(list(sc) or [0.0], dtype=torch.float64)
+                scal.append(one.repeat(r))
+        n = torch.cat(counts)
+        s = torch.cat(scal)
+    else:
+        ptr = torch.tensor(dense_ptrs, dtype=torch.int64)
+        n = torch.tensor(numels, dtype=torch.int64)
+        s = torch.tensor(flat_scalars, dtype=torch.float64)
+    nt = n.numel()
+    if nt == 0:
+        return None
+    assert s.numel() == nt * ns
+    acc = None
+    if kernel.sums:
+        threads = lib.mxopt_max_threads()
+        acc = torch.zeros((nt, len(kernel.sums), threads), dtype=torch.float64)
+    fn(nt, ptr.data_ptr(), n.data_ptr(), s.data_ptr(), acc.data_ptr() if acc is not None else None)
+    return acc.sum(dim=2) if acc is not None else None
+
+
+# ----------------------------------------------------------------------------- step
+@dataclass
+class _Bucket:
+    variant: str
+    ctype: torch.dtype
+    items: list[Item] = field(default_factory=list)
+
+
+def try_step(
+    opt: Any, indices, weights, grads, states, lrs, wds, multi_precision: bool = False
+) -> bool:
+    """Run ``opt``'s update on the fast path where possible; ``False`` if not at all."""
+    rule = rule_for(opt)
+    if rule is None:
         return False
-    lib = build.load()
-    if lib is None:
+    mode = rule.sparse(opt)
+    buckets: dict[tuple[torch.device, str], _Bucket] = {}
+    slow: list[int] = []
+    seen: set[int] = set()
+    deferred: list[_Bucket] = []
+    for j, args in enumerate(zip(indices, weights, grads, states, lrs, wds)):
+        item = _item(opt, rule, mode, multi_precision, *args)
+        if item is not None and item.w.data_ptr() in seen:
+            item = None  # the same weight twice in one call: keep the sequential order
+        if item is None:
+            slow.append(j)
+            continue
+        seen.add(item.w.data_ptr())
+        variant = _LOW_VARIANT[item.low.dtype] if item.low is not None else _VARIANT[item.w.dtype]
+        if item.g.is_sparse:  # "dense" mode: its own launch after the buckets
+            deferred.append(_Bucket(variant, item.w.dtype, [item]))
+            continue
+        key = (item.w.device, variant)
+        if key not in buckets:
+            buckets[key] = _Bucket(variant, item.w.dtype)
+        buckets[key].items.append(item)
+    if not (buckets or deferred) or any(library(k) is None for k in rule.kernels):
         return False
     if slow:
         pick = [indices, weights, grads, states, lrs, wds]
-        opt._step(*([seq[j] for j in slow] for seq in pick))
-    bump = getattr(torch.autograd.graph, "increment_version", None)
-    for (_, dtype), items in fast.items():
-        rule.run(lib, opt, items, dtype)
-        stats["tensors"] += len(items)
-        if bump is not None:
-            for _, w, _, tensors, _, _ in items:
-                for t in (w, *tensors):
-                    if not t.is_inference():
-                        bump(t)  # raw-pointer writes: keep autograd's version check honest
+        sub = [[seq[j] for j in slow] for seq in pick]
+        if multi_precision:
+            opt._step_multi_precision(*sub)
+        else:
+            opt._step(*sub)
+    for bucket in (*buckets.values(), *deferred):
+        if bucket.items[0].g.is_sparse:
+            bucket.items[0] = bucket.items[0]._replace(g=bucket.items[0].g.to_dense())
+        if rule.run is not None:
+            rule.run(opt, bucket.items, bucket.ctype, bucket.variant)
+        else:
+            _run_planned(rule, opt, bucket)
+        stats["tensors"] += len(bucket.items)
+        _bump_versions(bucket.items)
     return True
+
+
+def _run_planned(rule: FusedRule, opt: Any, bucket: _Bucket) -> None:
+    assert rule.plan is not None
+    groups: dict[str, tuple[Kernel, list[Item], list[Sequence[float]]]] = {}
+    for item in bucket.items:
+        kernel, scalars = rule.plan(opt, item, bucket.ctype)
+        group = groups.setdefault(kernel.name, (kernel, [], []))
+        group[1].append(item)
+        group[2].append(scalars)
+    for kernel, items, scalars in groups.values():
+        launch(kernel, bucket.variant, items, scalars)
+
+
+_bump = getattr(torch.autograd.graph, "increment_version", None)
+
+
+def _bump_versions(items: Sequence[Item]) -> None:
+    """Raw-pointer writes: keep autograd's version counters honest."""
+    if _bump is None:
+        return
+    tensors = [t for item in items for t in (item.w, item.low, *item.states) if t is not None]
+    try:
+        _bump(tensors)  # torch >= 2.5 takes a list (and skips inference tensors)
+    except (TypeError, RuntimeError):
+        for t in tensors:
+            if not t.is_inference():
+                _bump(t)

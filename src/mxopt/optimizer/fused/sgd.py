@@ -1,5 +1,5 @@
-r"""Fused SGD (plain and momentum) over many tensors: the rule of
-:func:`mxopt.ndarray.ops.sgd.sgd_update` / ``sgd_mom_update`` in one pass.
+r"""Fused SGD (plain and momentum): the rule of :func:`mxopt.ndarray.ops.sgd.sgd_update` /
+``sgd_mom_update`` (and their ``mp_`` forms) in one pass over memory.
 
 .. math::
 
@@ -8,7 +8,8 @@ r"""Fused SGD (plain and momentum) over many tensors: the rule of
     \ w \leftarrow w + m
 
 Scalars are rounded exactly as the reference operators round them (``f32`` for operator
-parameters, ``in_dtype`` for products computed in the weight's type).
+parameters, ``in_dtype`` for products computed in the weight's type), so float32 and
+float64 results are bit-identical to the reference path.
 """
 
 from __future__ import annotations
@@ -17,16 +18,32 @@ import torch
 
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
-from ._ctypes_util import doubles, int64s, pointers, suffix
-from .engine import FusedRule, register_rule
+from .codegen import Kernel
+from .engine import FusedRule, Item, register_rule
 
-__all__ = ["RULE"]
+__all__ = ["SGD", "SGD_MOM", "RULE"]
+
+# Where the reference clips, it computes lr * clip(r * g); otherwise (lr * r) * g.
+_STEP = "T step = clip >= 0 ? CLAMP(g * rescale, clip) * lr : g * lr_rescale;"
+
+SGD = Kernel(
+    "sgd",
+    states=(),
+    scalars=("lr", "lr_rescale", "decay", "rescale", "clip"),
+    body=_STEP + "\nw = w * decay - step;",
+)
+SGD_MOM = Kernel(
+    "sgd_mom",
+    states=("mom",),
+    scalars=("lr", "lr_rescale", "lr_wd", "rescale", "clip", "momentum"),
+    body=_STEP + "\nmom = FMA(w, -lr_wd, mom * momentum) - step;\nw = w + mom;",
+)
 
 
 def _applies(opt) -> bool:
-    from ..sgd import SGD
+    from ..sgd import SGD as SGDOptimizer
 
-    return isinstance(opt, SGD) and type(opt)._step is SGD._step
+    return isinstance(opt, SGDOptimizer) and type(opt)._step is SGDOptimizer._step
 
 
 def _states_of(state):
@@ -37,41 +54,24 @@ def _states_of(state):
     return None
 
 
-def _run(lib, opt, items: list, dtype: torch.dtype) -> None:
-    r = f32(opt.rescale_grad)
-    c = f32(fused_clip(opt.clip_gradient))
-    mu = f32(opt.momentum) if opt.momentum > 0 else 0.0
-    plain, mom = [], []
-    for item in items:
-        (mom if item[3] else plain).append(item)
-    sfx = suffix(dtype)
-    if plain:
-        scal: list[float] = []
-        for _, _, _, _, lr, wd in plain:
-            lr, wd = f32(lr), f32(wd)
-            decay = in_dtype(1.0 - in_dtype(lr * wd, dtype), dtype)
-            scal += [lr, in_dtype(lr * r, dtype), decay, r, c]
-        getattr(lib, f"mxopt_sgd_{sfx}")(
-            len(plain),
-            pointers([it[1] for it in plain]),
-            pointers([it[2] for it in plain]),
-            int64s([it[1].numel() for it in plain]),
-            doubles(scal),
-        )
-    if mom:
-        scal = []
-        for _, _, _, _, lr, wd in mom:
-            lr, wd = f32(lr), f32(wd)
-            scal += [lr, in_dtype(lr * r, dtype), in_dtype(lr * wd, dtype), r, c, mu]
-        getattr(lib, f"mxopt_sgd_mom_{sfx}")(
-            len(mom),
-            pointers([it[1] for it in mom]),
-            pointers([it[2] for it in mom]),
-            pointers([it[3][0] for it in mom]),
-            int64s([it[1].numel() for it in mom]),
-            doubles(scal),
-        )
+def _plan(opt, item: Item, ctype: torch.dtype):
+    r, c = f32(opt.rescale_grad), f32(fused_clip(opt.clip_gradient))
+    lr, wd = f32(item.lr), f32(item.wd)
+    lr_r = in_dtype(lr * r, ctype)
+    if not item.states:
+        return SGD, (lr, lr_r, in_dtype(1.0 - in_dtype(lr * wd, ctype), ctype), r, c)
+    return SGD_MOM, (lr, lr_r, in_dtype(lr * wd, ctype), r, c, f32(opt.momentum))
 
 
-RULE = FusedRule(applies=_applies, states_of=_states_of, run=_run)
+def _sparse(opt) -> str:
+    return "lazy" if opt.lazy_update else "dense"
+
+
+RULE = FusedRule(
+    applies=_applies,
+    states_of=_states_of,
+    kernels=(SGD, SGD_MOM),
+    plan=_plan,
+    sparse=_sparse,
+)
 register_rule("sgd", RULE)

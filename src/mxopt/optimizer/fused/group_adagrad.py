@@ -1,0 +1,125 @@
+r"""Fused GroupAdaGrad: the contrib optimizer's rule (and of
+:func:`mxopt.ndarray.ops.group_adagrad.group_adagrad_update`) row by row, one pass from
+memory per row.
+
+For a 2-D weight with :math:`C` columns, :math:`G = \mathrm{clip}(r g)` and the history
+:math:`h` of shape ``(rows, 1)``:
+
+.. math::
+
+    h_i \leftarrow h_i + \Big(\sum_j G_{ij}^2\Big) \Big/ C,\qquad
+    w_{ij} \leftarrow w_{ij} - (\eta\, G_{ij}) \big/ \sqrt{h_i + \epsilon}
+
+A row kernel: one thread takes a whole row, sums :math:`G^2` over it (``pre``, in
+double, then rounded to the compute type and divided by :math:`C` as the reference's
+``mean`` does; the reference sums in the compute type, so float32 results differ by the
+rounding of that sum only), updates :math:`h_i` once (``mid``) and updates the row while
+it is still in cache (``body``).
+
+The reference has two paths, chosen by the gradient: a dense gradient follows the Python
+optimizer (scalars rounded to the weight's type with ``in_dtype``, NDArray clipping
+whenever ``clip_gradient is not None``), a row-sparse one the operator (``f32`` scalars,
+the fused operators' clipping rule) and updates only its rows. Both are the same kernel
+with a ``clip`` bound for the NDArray clipping expression (:mod:`._ndclip`).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import torch
+
+from ...ndarray.ops._common import f32, in_dtype
+from .._common import fused_clip
+from ._ndclip import nd_clip, nd_clip_bound
+from .codegen import Kernel
+from .engine import FusedRule, Item, register_rule
+
+__all__ = ["GROUP_ADAGRAD", "RULE"]
+
+_GRAD = f"T G = g * rescale;\n{nd_clip('G')}"
+
+GROUP_ADAGRAD = Kernel(
+    "group_adagrad",
+    states=(),
+    row_states=("history",),
+    scalars=("lr", "epsilon", "rescale", "clip", "cols"),
+    pre=_GRAD + "\nacc_gsq += (double)(G * G);",
+    pre_sums=("gsq",),
+    mid="history = history + (T)acc_gsq / cols;",
+    body=_GRAD + "\nw = w - (G * lr) / SQRT(history + epsilon);",
+)
+
+
+def _applies(opt) -> bool:
+    from ..group_adagrad import GroupAdaGrad
+    from ..optimizer import Optimizer
+
+    cls = type(opt)
+    return (
+        isinstance(opt, GroupAdaGrad)
+        and cls._step is GroupAdaGrad._step
+        and cls._step_multi_precision is Optimizer._step_multi_precision
+    )
+
+
+def _states_of(state) -> tuple[torch.Tensor, ...] | None:
+    """``(history,)``: the row state."""
+    return (state,) if isinstance(state, torch.Tensor) else None
+
+
+def _from_row_sparse(item: Item) -> bool:
+    """Whether ``item.g`` holds the values of a row-sparse gradient (the engine gives a
+    dense gradient as itself, with every row in ``item.rows``)."""
+    return item.sparse
+
+
+@lru_cache(maxsize=256)
+def _dense_scalars(
+    lr: float, eps: float, rescale: float, clip: float | None, cols: int, ctype: torch.dtype
+) -> tuple[float, ...]:
+    """The Python optimizer's dense rule: ``in_dtype`` scalars, NDArray clipping."""
+    return (
+        in_dtype(lr, ctype),
+        in_dtype(eps, ctype),
+        in_dtype(rescale, ctype),
+        nd_clip_bound(clip),
+        float(cols),
+    )
+
+
+@lru_cache(maxsize=256)
+def _sparse_scalars(
+    lr: float, eps: float, rescale: float, clip: float, cols: int
+) -> tuple[float, ...]:
+    """The operator's rule: ``f32`` scalars, clipping only when ``clip >= 0``."""
+    c = f32(clip)
+    return f32(lr), f32(eps), f32(rescale), c if c >= 0 else math.inf, float(cols)
+
+
+def _plan(opt, item: Item, ctype: torch.dtype):
+    cols = item.w.shape[1]
+    if _from_row_sparse(item):
+        clip = fused_clip(opt.clip_gradient)
+        scalars = _sparse_scalars(item.lr, opt.float_stable_eps, opt.rescale_grad, clip, cols)
+    else:
+        scalars = _dense_scalars(
+            item.lr, opt.float_stable_eps, opt.rescale_grad, opt.clip_gradient, cols, ctype
+        )
+    return GROUP_ADAGRAD, scalars
+
+
+def _sparse(opt) -> str:
+    return "lazy"  # the operator updates only the gradient's rows
+
+
+RULE = FusedRule(
+    applies=_applies,
+    states_of=_states_of,
+    kernels=(GROUP_ADAGRAD,),
+    plan=_plan,
+    sparse=_sparse,
+    rows=True,
+)
+register_rule("groupadagrad", RULE)

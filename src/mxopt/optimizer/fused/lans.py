@@ -1,0 +1,165 @@
+r"""Fused LANS (:func:`mxopt.ndarray.ops.lans.lans_rule`) in three passes over memory.
+
+Pass 1 reads :math:`g` for :math:`\lVert r g\rVert`. Pass 2 reads :math:`w, g, m, v`,
+writes :math:`m, v` and sums :math:`\lVert w\rVert^2`, :math:`\lVert p\rVert^2`,
+:math:`\lVert q\rVert^2`:
+
+.. math::
+
+    \hat g &= \mathrm{clip}(r g / \lVert r g\rVert), \qquad
+    m \leftarrow \beta_1 m + (1-\beta_1)\hat g, \qquad
+    v \leftarrow \beta_2 v + (1-\beta_2)\hat g^2 \\
+    p &= \frac{m/c_1}{\sqrt{v/c_2}+\epsilon} + \lambda w, \qquad
+    q = \frac{\hat g}{\sqrt{v/c_2}+\epsilon} + \lambda w
+
+(:math:`c_i = 1-\beta_i^t`). Per tensor, :math:`\tau(x) = \phi(\lVert w\rVert)/\lVert
+x\rVert` (1 when a norm is 0, :math:`\phi` the bounds); pass 3 reads :math:`w, g, m, v`,
+derives :math:`\hat g, p, q` again and writes
+
+.. math::
+
+    w \leftarrow w - \big(\eta\beta_1\tau(p)\,p + \eta(1-\beta_1)\tau(q)\,q\big)
+
+48 bytes per parameter. The reference uses torch ops with Python scalars (rounded to the
+weight's type by torch, ``add_(x, alpha=a)`` as a fused multiply-add); the body follows
+that order. Norms are accumulated in double (torch's float32 norms differ by rounding).
+Row-sparse gradients are treated as dense ones, as on the reference path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ...ndarray.ops._common import f32, in_dtype
+from .._beyond import clip_value
+from .codegen import Kernel
+from .engine import FusedRule, Item, launch, register_rule
+
+__all__ = ["LANS_GRAD_NORM", "LANS_MOMENTS", "LANS_APPLY", "RULE"]
+
+LANS_GRAD_NORM = Kernel(
+    "lans_grad_norm",
+    states=(),
+    scalars=("rescale",),
+    body="const T rg = g * rescale;\nacc_g2 += rg * rg;",
+    sums=("g2",),
+    writes_weight=False,
+)
+
+# the normalized, clipped gradient (gnorm is 1 when the norm is 0: no division; clip
+# is +inf without clipping: CLAMP is then the identity, NaN included, and branch-free)
+_G_HAT = """
+T gh = g * rescale;
+gh = CLAMP(gh / gnorm, clip);
+"""
+_P_Q = """
+const T denom = SQRT(var / c2) + epsilon;
+const T p = FMA(w, wd, (mean / c1) / denom);
+const T q = FMA(w, wd, gh / denom);
+"""
+_SCALARS = ("rescale", "gnorm", "clip", "c1", "c2", "epsilon", "wd")
+
+LANS_MOMENTS = Kernel(
+    "lans_moments",
+    states=("mean", "var"),
+    scalars=(*_SCALARS, "beta1", "one_minus_beta1", "beta2", "one_minus_beta2"),
+    body=_G_HAT
+    + """
+mean = FMA(gh, one_minus_beta1, mean * beta1);
+var = var * beta2 + one_minus_beta2 * gh * gh;
+"""
+    + _P_Q
+    + """
+acc_w2 += w * w;
+acc_p2 += p * p;
+acc_q2 += q * q;
+""",
+    sums=("w2", "p2", "q2"),
+    writes_weight=False,
+)
+LANS_APPLY = Kernel(
+    "lans_apply",
+    states=("mean", "var"),
+    scalars=(*_SCALARS, "a", "b"),
+    body=_G_HAT + _P_Q + "w = w - FMA(q, b, p * a);",
+    read_only=("mean", "var"),
+)
+
+
+def _applies(opt) -> bool:
+    from ..lans import LANS
+
+    cls = type(opt)
+    return (
+        isinstance(opt, LANS)
+        and cls._step is LANS._step
+        and cls._step_multi_precision is LANS._step_multi_precision
+    )
+
+
+def _states_of(state):
+    pair = isinstance(state, tuple) and len(state) == 2
+    return state if pair and all(isinstance(t, torch.Tensor) for t in state) else None
+
+
+def _no_states(item: Item) -> tuple[torch.Tensor, ...]:
+    return ()
+
+
+def _norm(sum_sq: float, ctype: torch.dtype) -> float:
+    """A norm from a double sum of squares, as torch returns it in ``ctype``."""
+    return in_dtype(math.sqrt(sum_sq), ctype)
+
+
+def _trust(r1: float, r2: float) -> float:
+    return 1.0 if r1 == 0.0 or r2 == 0.0 else r1 / r2
+
+
+def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
+    b1, b2 = opt.beta1, opt.beta2
+    rescale = in_dtype(opt.rescale_grad, ctype)
+    threshold = clip_value(opt.clip_gradient)  # rounded like ``clip_like_ndarray``
+    clip = f32(threshold) if threshold is not None else math.inf
+    eps = in_dtype(opt.epsilon, ctype)
+    betas = tuple(in_dtype(x, ctype) for x in (b1, 1.0 - b1, b2, 1.0 - b2))
+    g2 = launch(LANS_GRAD_NORM, variant, items, [(rescale,)] * len(items), states=_no_states)
+    assert g2 is not None
+    counts = opt._index_update_count
+    corrections: dict[int, tuple[float, float]] = {}
+    common = []
+    for item, s in zip(items, g2[:, 0].tolist()):
+        t = counts[item.index]
+        if t not in corrections:
+            corrections[t] = (in_dtype(1.0 - b1**t, ctype), in_dtype(1.0 - b2**t, ctype))
+        gnorm = _norm(s, ctype)
+        gnorm = gnorm if gnorm > 0.0 else 1.0
+        common.append((rescale, gnorm, clip, *corrections[t], eps, in_dtype(item.wd, ctype)))
+    sums = launch(LANS_MOMENTS, variant, items, [(*sc, *betas) for sc in common])
+    assert sums is not None
+    apply = []
+    for item, sc, (w2, p2, q2) in zip(items, common, sums.tolist()):
+        r1 = _norm(w2, ctype)
+        if opt.lower_bound is not None:
+            r1 = max(r1, opt.lower_bound)
+        if opt.upper_bound is not None:
+            r1 = min(r1, opt.upper_bound)
+        a = item.lr * b1 * _trust(r1, _norm(p2, ctype))
+        b = item.lr * (1.0 - b1) * _trust(r1, _norm(q2, ctype))
+        apply.append((*sc, in_dtype(a, ctype), in_dtype(b, ctype)))
+    launch(LANS_APPLY, variant, items, apply)
+
+
+def _sparse(opt) -> str:
+    return "dense"  # the reference densifies row-sparse gradients
+
+
+RULE = FusedRule(
+    applies=_applies,
+    states_of=_states_of,
+    kernels=(LANS_GRAD_NORM, LANS_MOMENTS, LANS_APPLY),
+    run=_run,
+    sparse=_sparse,
+)
+register_rule("lans", RULE)

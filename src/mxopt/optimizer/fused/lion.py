@@ -1,0 +1,116 @@
+r"""Fused Lion: the rule of :func:`mxopt.ndarray.ops.lion.lion_rule` in one pass over
+w, g, m.
+
+With :math:`G = \mathrm{clip}(r g)` (only a positive ``clip_gradient`` clips):
+
+.. math::
+
+    c = \beta_1 m + (1-\beta_1) G,\qquad
+    w \leftarrow w - \eta\,\big(\mathrm{sign}(c) + \lambda w\big),\qquad
+    m \leftarrow \beta_2 m + (1-\beta_2) G
+
+with :math:`\mathrm{sign}(0) = 0` (and 0 for NaN, as ``torch.sign``). The reference is
+tensor arithmetic with Python scalars, so scalars are rounded to the weight's type
+(``in_dtype``, not ``f32``), and each ``add_(x, alpha=a)`` / ``sub_(x, alpha=a)`` is a
+fused multiply-add in torch's kernels: the body uses ``FMA`` at exactly those places.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import torch
+
+from ...ndarray.ops._common import f32, in_dtype
+from .._beyond import clip_value
+from .codegen import Kernel
+from .engine import FusedRule, Item, register_rule
+
+__all__ = ["LION", "RULE"]
+
+LION = Kernel(
+    "lion",
+    states=("mom",),
+    scalars=(
+        "neg_lr",
+        "wd",
+        "beta1",
+        "one_minus_beta1",
+        "beta2",
+        "one_minus_beta2",
+        "rescale",
+        "clip",
+    ),
+    body="""
+        T G = CLAMP(g * rescale, clip);
+        T c = FMA(G, one_minus_beta1, mom * beta1);
+        T direction = FMA(w, wd, SIGN(c));
+        w = FMA(direction, neg_lr, w);
+        mom = FMA(G, one_minus_beta2, mom * beta2);
+    """,
+)
+
+
+def _applies(opt) -> bool:
+    from ..lion import Lion
+    from ..optimizer import Optimizer
+
+    cls = type(opt)
+    return (
+        isinstance(opt, Lion)
+        and cls._step is Lion._step
+        and cls._step_multi_precision is Optimizer._step_multi_precision
+    )
+
+
+def _states_of(state) -> tuple[torch.Tensor, ...] | None:
+    return (state,) if isinstance(state, torch.Tensor) else None
+
+
+def clip_bound(clip_gradient: float | None) -> float:
+    """The ``clip`` scalar for ``CLAMP``: the reference's threshold, ``inf`` for none."""
+    threshold = clip_value(clip_gradient)
+    return math.inf if threshold is None else f32(threshold)
+
+
+@lru_cache(maxsize=256)
+def _scalars(
+    lr: float,
+    wd: float,
+    beta1: float,
+    beta2: float,
+    rescale: float,
+    clip: float | None,
+    ctype: torch.dtype,
+) -> tuple[float, ...]:
+    return (
+        -in_dtype(lr, ctype),
+        in_dtype(wd, ctype),
+        in_dtype(beta1, ctype),
+        in_dtype(1.0 - beta1, ctype),
+        in_dtype(beta2, ctype),
+        in_dtype(1.0 - beta2, ctype),
+        in_dtype(rescale, ctype),
+        clip_bound(clip),
+    )
+
+
+def _plan(opt, item: Item, ctype: torch.dtype):
+    return LION, _scalars(
+        item.lr, item.wd, opt.beta1, opt.beta2, opt.rescale_grad, opt.clip_gradient, ctype
+    )
+
+
+def _sparse(opt) -> str:
+    return "dense"  # the reference densifies a row-sparse gradient
+
+
+RULE = FusedRule(
+    applies=_applies,
+    states_of=_states_of,
+    kernels=(LION,),
+    plan=_plan,
+    sparse=_sparse,
+)
+register_rule("lion", RULE)

@@ -1,0 +1,88 @@
+r"""Fused NAG: the rule of :func:`mxopt.ndarray.ops.nag.nag_mom_update` (and its ``mp_``
+form) in one pass over w, g, m; without a momentum state, plain SGD (the ``sgd`` kernel).
+
+With :math:`\hat g = \mathrm{clip}(r g)`:
+
+.. math::
+
+    m' = \mu m,\quad
+    w \leftarrow (w - m') + (1+\mu)\big(m' - \eta(\hat g + \lambda w)\big),\quad
+    m \leftarrow m' - \eta(\hat g + \lambda w_{new})
+
+(the momentum's weight-decay term sees the updated weight, as in MXNet's kernel).
+Without a momentum state (``momentum=0``):
+:math:`w \leftarrow (1-\eta\lambda)\,w - \eta\,\mathrm{clip}(r g)`.
+
+Scalars are rounded as the reference operators round them (``f32`` for operator
+parameters, ``in_dtype`` for :math:`1+\mu`, :math:`\eta r` and :math:`1-\eta\lambda`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ...ndarray.ops._common import f32, in_dtype
+from .._common import fused_clip
+from .codegen import Kernel
+from .engine import FusedRule, Item, register_rule
+from .sgd import SGD
+
+__all__ = ["NAG_MOM", "RULE"]
+
+NAG_MOM = Kernel(
+    "nag_mom",
+    states=("mom",),
+    scalars=("lr", "wd", "rescale", "clip", "momentum", "momentum_plus_one"),
+    body="""
+        T gh = g * rescale;
+        if (clip >= 0) gh = CLAMP(gh, clip);
+        mom = mom * momentum;
+        T lookahead = (mom - (gh + wd * w) * lr) * momentum_plus_one;
+        w = (w - mom) + lookahead;
+        mom = mom - (gh + wd * w) * lr;
+    """,
+)
+
+
+def _applies(opt) -> bool:
+    from ..nag import NAG
+
+    cls = type(opt)
+    return (
+        isinstance(opt, NAG)
+        and cls._step is NAG._step
+        and cls._step_multi_precision is NAG._step_multi_precision
+    )
+
+
+def _states_of(state) -> tuple[torch.Tensor, ...] | None:
+    """``()`` without a momentum state, ``(mom,)`` with one."""
+    if state is None:
+        return ()
+    if isinstance(state, torch.Tensor):
+        return (state,)
+    return None
+
+
+def _plan(opt, item: Item, ctype: torch.dtype):
+    r, c = f32(opt.rescale_grad), f32(fused_clip(opt.clip_gradient))
+    lr, wd = f32(item.lr), f32(item.wd)
+    if not item.states:  # the reference runs sgd_update
+        decay = in_dtype(1.0 - in_dtype(lr * wd, ctype), ctype)
+        return SGD, (lr, in_dtype(lr * r, ctype), decay, r, c)
+    mu = f32(opt.momentum)
+    return NAG_MOM, (lr, wd, r, c, mu, in_dtype(mu + 1.0, ctype))
+
+
+def _sparse(opt) -> str:
+    return "lazy"  # both reference operators update only the rows present
+
+
+RULE = FusedRule(
+    applies=_applies,
+    states_of=_states_of,
+    kernels=(SGD, NAG_MOM),
+    plan=_plan,
+    sparse=_sparse,
+)
+register_rule("nag", RULE)
