@@ -62,6 +62,7 @@ class LAMB(Optimizer):
 
     # one parameter at a time: count, then read the rate (MXNet's aggregated order)
     _counts_updates = False
+    _batch_safe = True  # _step takes a list one parameter at a time (count, then rate)
     _fused_rule = "lamb"  # fast path: optimizer/fused/lamb.py
     _native_multi_precision = True
     _master_position = 0

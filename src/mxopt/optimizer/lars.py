@@ -151,8 +151,9 @@ class LARS(Optimizer):
                 torch.tensor(self.rescale_grad, dtype=torch.float32)
             )
             g_norm = float(torch.linalg.vector_norm(g32))
-            ratio = self.eta * w_norm / (g_norm + wd * w_norm + self.eps)
-            out.append(lr * ratio if w_norm > 0.0 and g_norm > 0.0 else lr)
+            if w_norm > 0.0 and g_norm > 0.0:  # else the rate stays (no 0/0 with eps=0)
+                lr = lr * (self.eta * w_norm / (g_norm + wd * w_norm + self.eps))
+            out.append(lr)
         return out
 
     def _dense(self, grads) -> bool:

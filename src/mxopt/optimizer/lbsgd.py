@@ -83,6 +83,7 @@ class LBSGD(Optimizer):
 
     # LBSGD reads the learning rate before counting the update: it counts in ``_step``.
     _counts_updates = False
+    _batch_safe = True  # _step takes a list one parameter at a time (rate, then count)
     _fused_rule = "lbsgd"  # fast path: optimizer/fused/lbsgd.py
 
     def __init__(

@@ -96,6 +96,9 @@ class Optimizer:
 
     # Whether ``update`` counts an index before reading its lr (MXNet's usual order).
     _counts_updates: ClassVar[bool] = True
+    # For classes that count updates themselves: whether one list call equals one call per
+    # parameter whatever the counts (the Updater then batches them on the fast path).
+    _batch_safe: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -26,6 +26,7 @@ class Test(Optimizer):
 
     __test__ = False  # not a pytest test class
     _counts_updates = False
+    _batch_safe = True  # no counts, no lr: a list call equals one call per parameter
     _fused_rule = "test"  # fast path: optimizer/fused/test.py
 
     def create_state(self, index, weight: torch.Tensor):

@@ -79,7 +79,8 @@ class Updater:
         update count (so every parameter sees the same ``num_update`` and learning
         rate)."""
         opt = self.optimizer
-        if len(indices) < 2 or not opt._counts_updates or not opt._fused_enabled():
+        counted = opt._counts_updates or opt._batch_safe
+        if len(indices) < 2 or not counted or not opt._fused_enabled():
             return False
         if any(w.dtype != weights[0].dtype for w in weights):
             return False

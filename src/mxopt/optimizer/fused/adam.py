@@ -24,8 +24,10 @@ __all__ = ["ADAM", "RULE"]
 ADAM = Kernel(
     "adam",
     states=("mean", "var"),
-    scalars=("lr", "beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "epsilon", "wd",
-             "rescale", "clip"),  # fmt: skip
+    scalars=(
+        *("lr", "beta1", "one_minus_beta1", "beta2", "one_minus_beta2"),
+        *("epsilon", "wd", "rescale", "clip"),
+    ),
     body="""
         T G = g * rescale + w * wd;
         if (clip >= 0) G = CLAMP(G, clip);
@@ -44,10 +46,8 @@ def _applies(opt) -> bool:
 
 def states_pair(state):
     """A ``(mean, var)``-like pair of tensors, else ``None``."""
-    if isinstance(state, tuple) and len(state) == 2:
-        if all(isinstance(t, torch.Tensor) for t in state):
-            return state
-    return None
+    pair = isinstance(state, tuple) and len(state) == 2
+    return state if pair and all(isinstance(t, torch.Tensor) for t in state) else None
 
 
 def _plan(opt, item: Item, ctype: torch.dtype):

@@ -105,6 +105,9 @@ class FusedRule:
     # Row rules (GroupAdaGrad): 2-D weights updated row by row; states may have other
     # column counts (e.g. a ``(rows, 1)`` history); dense gradients run as all rows.
     rows: bool = False
+    # Rules whose result depends on the order of the items (Nadam's shared schedule,
+    # SGLD's noise stream) run fused only when the whole call is one bucket.
+    ordered: bool = False
 
 
 _RULES: dict[str, FusedRule] = {}
@@ -117,6 +120,8 @@ def register_rule(name: str, rule: FusedRule) -> None:
     _RULES[name] = rule
     for k in rule.kernels:
         _sources.pop(k.name, None)
+        for key in [key for key in _libraries if key[0] == k.name]:
+            del _libraries[key]
 
 
 def rule_for(opt: Any) -> FusedRule | None:
@@ -135,14 +140,22 @@ def kernels() -> list[Kernel]:
 
 
 _sources: dict[str, str] = {}  # kernel name -> its rendered C source (memo)
+_libraries: dict[tuple, ctypes.CDLL] = {}  # (kernel name, CC, cache dir) -> library
 
 
 def library(kernel: Kernel) -> ctypes.CDLL | None:
     """The compiled library holding ``kernel`` (one per kernel, built on first use)."""
+    key = (kernel.name, os.environ.get("CC"), os.environ.get("MXOPT_CACHE_DIR"))
+    lib = _libraries.get(key)
+    if lib is not None:
+        return lib
     source = _sources.get(kernel.name)
     if source is None:
         source = _sources[kernel.name] = render([kernel])
-    return build.load(source)
+    lib = build.load(source)
+    if lib is not None:
+        _libraries[key] = lib
+    return lib
 
 
 # ------------------------------------------------------------------------ eligibility
@@ -298,7 +311,10 @@ def launch(
         if len(sc) != len(kernel.scalars):
             raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
         sc = list(sc) or [0.0]
-        rows = _pointer_rows(kernel, variant, item, pick(item))
+        chosen = pick(item)
+        if len(chosen) != len(kernel.states) + len(kernel.row_states):
+            raise ValueError(f"{kernel.name}: expected {len(kernel.states)} state tensors")
+        rows = _pointer_rows(kernel, variant, item, chosen)
         if isinstance(rows, list):
             dense_ptrs += rows
             numels.append(item.w.numel())
@@ -375,6 +391,8 @@ def try_step(
         buckets[key].items.append(item)
     if not (buckets or deferred) or any(library(k) is None for k in rule.kernels):
         return False
+    if rule.ordered and (slow or len(buckets) + len(deferred) > 1):
+        return False  # the reference path keeps the items' order
     if slow:
         pick = [indices, weights, grads, states, lrs, wds]
         sub = [[seq[j] for j in slow] for seq in pick]

@@ -31,8 +31,9 @@ float64 golden fixtures check to 1e-11: their pass 1 also stores :math:`u` in on
 scratch tensor, reused from tensor to tensor.
 
 The count and the rate are taken per parameter in order (count, then ``lr``/``wd``),
-as ``LAMB`` does; row-sparse gradients are treated as dense ones, as on the reference
-path.
+as ``LAMB`` does, so the rule is ``ordered``: a call that would split into several
+buckets (mixed dtypes, ineligible tensors) runs on the reference path. Row-sparse
+gradients are treated as dense ones, as on the reference path.
 """
 
 from __future__ import annotations
@@ -187,5 +188,6 @@ RULE = FusedRule(
     kernels=(LAMB_PHASE1, LAMB_DIRECTION_F64, LAMB_PHASE2),
     run=_run,
     sparse=_sparse,
+    ordered=True,  # the count and the rate are read item by item
 )
 register_rule("lamb", RULE)

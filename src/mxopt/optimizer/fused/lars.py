@@ -122,7 +122,7 @@ def _layer_lrs(opt, items: Sequence[Item], variant: str) -> list[float]:
     wd = np.array([items[k].wd for k in picked], dtype=np.float32)
     eta, eps, r = (np.float32(f32(v)) for v in (opt.eta, opt.eps, opt.rescale_grad))
     w_norm, g_norm = np.sqrt(sq[:, 0]), np.sqrt(sq[:, 1])
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # only the selected entries matter
         scaled = lr * eta * w_norm / (g_norm * r + wd * w_norm + eps)
     new = np.where((w_norm > 0) & (sq[:, 1] > 0), scaled, lr)
     for k, value in zip(picked, new.tolist()):

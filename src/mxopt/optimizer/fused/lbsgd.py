@@ -23,9 +23,10 @@ accumulators, rounded to the weight's type like the reference's sums) for
         {\sum\tilde g^2 + \lambda\sum w^2 + 10^{-18}}},\ 0.01,\ 100\Big).
 
 Rates and counts are read per parameter in order (rate, then count), as ``LBSGD``
-does; row-sparse gradients are treated as dense ones, as on the reference path. The
-running sums are the optimizer's ``cum_grads`` tensors (float32 under multi-precision),
-updated in place.
+does, so the rule is ``ordered``: a call that would split into several buckets (mixed
+dtypes, ineligible tensors) runs on the reference path. Row-sparse gradients are
+treated as dense ones, as on the reference path. The running sums are the optimizer's
+``cum_grads`` tensors (float32 under multi-precision), updated in place.
 """
 
 from __future__ import annotations
@@ -230,5 +231,6 @@ RULE = FusedRule(
     kernels=(LBSGD_FIRST, LBSGD_ADD, *NORMS.values(), *UPDATES.values()),
     run=_run,
     sparse=_sparse,
+    ordered=True,  # the rate and the count are read item by item
 )
 register_rule("lbsgd", RULE)

@@ -115,5 +115,6 @@ RULE = FusedRule(
     kernels=(NADAM,),
     plan=_plan,
     sparse=_sparse,
+    ordered=True,  # the shared m_schedule advances item by item
 )
 register_rule("nadam", RULE)

@@ -147,5 +147,6 @@ RULE = FusedRule(
     kernels=(SGLD,),
     run=_run,
     sparse=_sparse,
+    ordered=True,  # the noise is drawn item by item from one generator
 )
 register_rule("sgld", RULE)
