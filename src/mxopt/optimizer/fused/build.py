@@ -1,14 +1,15 @@
 """Compile, cache and load the fused C kernels on first use.
 
 The C source of each kernel is generated (:mod:`.codegen`) and built into its own shared
-library, so a process compiles only the kernels of the optimizers it uses. It is built
-with the system C compiler (``$CC``, default ``gcc``) and the flags in :data:`CFLAGS` into a per-user cache directory (``$MXOPT_CACHE_DIR``, default
-``~/.cache/mxopt``), under a file name keyed by a hash of the source, the compiler, the
-flags and the CPU's feature flags (``-march=native``). It is written atomically (a temp
-file in the same directory, then ``os.replace``), so concurrent processes never load a
-half-written file. Nothing is compiled at import time: :func:`load` builds lazily and
-returns ``None`` (after one warning per compiler/cache setting) when the compiler is
-missing or fails, and callers then use the reference path.
+library, so a process compiles only the kernels of the optimizers it uses. It is built with
+the system C compiler (``$CC``, default ``gcc``) and the flags in :data:`CFLAGS` into a
+per-user cache directory (``$MXOPT_CACHE_DIR``, default ``~/.cache/mxopt``), under a file
+name keyed by a hash of the source, the compiler, the flags and the CPU's feature flags
+(``-march=native``). It is written atomically (a temp file in the same directory, then
+``os.replace``), so concurrent processes never load a half-written file. Nothing is compiled
+at import time: :func:`load` builds lazily and returns ``None`` (after one warning per
+compiler/cache setting) when the compiler is missing or fails, and callers then use the
+reference path.
 
 >>> from mxopt.optimizer.fused import build, engine
 >>> from mxopt.optimizer.fused.codegen import render
