@@ -117,10 +117,11 @@ class Kernel:
     writes_weight: bool = True
     read_only: tuple[str, ...] = ()
     variants: tuple[str, ...] = VARIANTS
-    # Row kernels (GroupAdaGrad): each "tensor" is one row, handled whole by one thread.
-    # ``row_states`` hold one value per row (``T`` locals, stored back); ``pre`` runs over
-    # the row first (it may add to ``acc_<name>`` for ``pre_sums``), then ``mid`` once,
-    # then ``body`` over the row again (the row is still in cache: one pass from memory).
+    # Row kernels (GroupAdaGrad): each tensor is rows of ``cols`` elements (a scalar named
+    # ``cols`` is required), each row handled whole by one thread. ``row_states`` hold one
+    # value per row (``T`` locals, stored back); ``pre`` runs over the row first (it may
+    # add to ``acc_<name>`` for ``pre_sums``), then ``mid`` once, then ``body`` over the
+    # row again (the row is still in cache: one pass from memory).
     row_states: tuple[str, ...] = ()
     pre: str = ""
     pre_sums: tuple[str, ...] = ()
@@ -164,7 +165,6 @@ def _function(k: Kernel, variant: str) -> str:
         "    {",
         "    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();",
         "    (void)nth;",
-        *(["    #pragma omp for schedule(static)"] if k.row_states else []),
         "    for (int64_t k = 0; k < nt; ++k) {",
         f"        void *const *p = ptr + k * {np_};",
         f"        const double *sk = s + k * {ns};",
@@ -187,9 +187,15 @@ def _function(k: Kernel, variant: str) -> str:
     for j, sc in enumerate(k.scalars):
         lines.append(f"        const T {sc} = (T)sk[{j}];")
     lines.append("        int64_t lo, hi;")
-    if k.row_states:  # the whole row, by the thread that owns tensor k
-        lines.append("        lo = 0; hi = n[k];")
-        lines.extend(f"        T {st} = {st}_[0];" for st in k.row_states)
+    if k.row_states:  # rows of `cols` elements, each whole by one thread
+        if "cols" not in k.scalars or k.sums:
+            raise ValueError(f"row kernel {k.name}: needs a 'cols' scalar and no sums")
+        lines.append(f"        const int64_t cols_ = (int64_t)sk[{k.scalars.index('cols')}];")
+        lines.append("        const int64_t nrows_ = cols_ > 0 ? n[k] / cols_ : 0;")
+        lines.append("        #pragma omp for schedule(static) nowait")
+        lines.append("        for (int64_t r = 0; r < nrows_; ++r) {")
+        lines.append("        lo = r * cols_; hi = lo + cols_;")
+        lines.extend(f"        T {st} = {st}_[r];" for st in k.row_states)
         lines.extend(f"        double acc_{sm} = 0;" for sm in k.pre_sums)
         pre_red = "".join(f" reduction(+:acc_{sm})" for sm in k.pre_sums)  # vectorizes the sums
         lines.append(f"        #pragma omp simd{pre_red}")
@@ -230,7 +236,9 @@ def _function(k: Kernel, variant: str) -> str:
     lines.append("        }")
     for j, sm in enumerate(k.sums):
         lines.append(f"        acc[(k * {len(k.sums)} + {j}) * stride + tid] = acc_{sm};")
-    lines.extend(f"        {st}_[0] = {st};" for st in k.row_states)
+    if k.row_states:
+        lines.extend(f"        {st}_[r] = {st};" for st in k.row_states)
+        lines.append("        }")
     lines.append("    }")
     lines.append("    }")
     for macro in ("T", "FMA", "SQRT", "FABS", "FMAX", "FMIN", "EXP", "LOG", "POW"):

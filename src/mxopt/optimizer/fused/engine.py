@@ -102,8 +102,8 @@ class FusedRule:
     run: Callable[[Any, list[Item], torch.dtype, str], None] | None = None
     sparse: Callable[[Any], str] = _no_sparse
     master_of: Callable[[Any, Any], tuple[Any, Any] | None] | None = None
-    # Row rules (GroupAdaGrad): 2-D weights updated row by row; states may have other
-    # column counts (e.g. a ``(rows, 1)`` history); dense gradients run as all rows.
+    # Row rules (GroupAdaGrad): 2-D weights updated row by row (the kernel loops over the
+    # rows); states may have other column counts (e.g. a ``(rows, 1)`` history).
     rows: bool = False
     # Rules whose result depends on the order of the items (Nadam's shared schedule,
     # SGLD's noise stream) run fused only when the whole call is one bucket.
@@ -249,10 +249,8 @@ def _item(opt, rule: FusedRule, mode: str, mp: bool, i, w, g, s, lr, wd) -> Item
             return None
     if rows is None and not g.is_sparse and not _plain(g, w, gdtype):
         return None
-    if rule.rows and rows is None:
-        rows = torch.arange(w.shape[0])
     tensors = (w, *states) if low is None else (w, low, *states)
-    if not g.is_sparse and g.layout == torch.strided and (rows is None or rule.rows):
+    if rows is None and not g.is_sparse:
         tensors += (g,)
     if len({t.data_ptr() for t in tensors}) != len(tensors):
         return None  # aliased operands
