@@ -14,6 +14,7 @@ Every operator here follows MXNet 1.9.1's kernels:
 from __future__ import annotations
 
 import functools
+import struct
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -22,17 +23,15 @@ import torch
 __all__ = ["f32", "in_dtype", "prepare", "clip_", "apply_update", "sparse_rows"]
 
 
+_PACK_F32 = struct.Struct("f")
+
+
 def f32(x: float) -> float:
     """``x`` rounded to the nearest float32, as MXNet parses operator parameters."""
-    try:
-        return _f32_cached(x)
-    except TypeError:  # unhashable (an array scalar, say)
+    try:  # a C cast to float (round to nearest even), ~5x cheaper than NumPy
+        return _PACK_F32.unpack(_PACK_F32.pack(x))[0]
+    except (OverflowError, struct.error):  # beyond float32's range (-> inf), non-floats
         return float(np.float32(x))
-
-
-@functools.lru_cache(maxsize=8192)
-def _f32_cached(x: float) -> float:
-    return float(np.float32(x))
 
 
 _NUMPY_ROUNDING = {torch.float32: np.float32, torch.float16: np.float16}
