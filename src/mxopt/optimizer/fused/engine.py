@@ -201,14 +201,28 @@ def _default_master_of(opt: Any, state: Any) -> tuple[Any, Any] | None:
 
 def _item(opt, rule: FusedRule, mode: str, mp: bool, i, w, g, s, lr, wd) -> Item | None:
     """The kernel's view of one parameter, or ``None`` when the reference path must run."""
-    if not mp and not rule.rows and _plain(g, w, w.dtype) and w.dtype in _VARIANT:
-        # the common case first: dense float32/float64 weight, gradient and states
+    dense_grad = isinstance(g, torch.Tensor) and g.layout is torch.strided
+    if dense_grad and not mp and not rule.rows and _plain(w, w, w.dtype) and w.dtype in _VARIANT:
+        # The common case first: dense float32/float64 weight, gradient and states. The
+        # base class has checked that the gradient and the states sit on w's device.
+        dtype, shape = w.dtype, w.shape
         states = rule.states_of(s)
-        if states is None or not _plain(w, w, w.dtype) or w.numel() == 0:
+        if states is None or w.numel() == 0:
             return None
-        if not all(_plain(t, w, w.dtype) for t in states):
-            return None
-        if len({w.data_ptr(), g.data_ptr(), *(t.data_ptr() for t in states)}) != 2 + len(states):
+        for t in (g, *states):
+            if not (
+                isinstance(t, torch.Tensor)
+                and t.dtype is dtype
+                and t.layout is torch.strided
+                and t.is_contiguous()
+                and t.shape == shape
+                and not (t.requires_grad and torch.is_grad_enabled())
+            ):
+                return None
+        ptrs = {w.data_ptr(), g.data_ptr()}
+        for t in states:
+            ptrs.add(t.data_ptr())
+        if len(ptrs) != 2 + len(states):
             return None  # aliased operands
         return Item(i, w, g, states, lr, wd)
     if not isinstance(w, torch.Tensor) or not w.is_cpu or w.numel() == 0:
