@@ -97,15 +97,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     return ADABELIEF, (in_dtype(lr, ctype), *fixed)
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies a row-sparse gradient
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,
     kernels=(ADABELIEF,),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies a row-sparse gradient
 )
 register_rule("adabelief", RULE)

@@ -64,15 +64,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     )
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies row-sparse gradients
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(ADADELTA,),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies row-sparse gradients
 )
 register_rule("adadelta", RULE)

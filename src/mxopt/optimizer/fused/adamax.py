@@ -71,15 +71,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     )
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies a row-sparse gradient
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,
     kernels=(ADAMAX,),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies a row-sparse gradient
 )
 register_rule("adamax", RULE)

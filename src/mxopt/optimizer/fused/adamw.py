@@ -116,15 +116,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     return ADAMW, (1.0, f32(lr), *fixed)
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies a row-sparse gradient
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,
     kernels=(ADAMW,),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies a row-sparse gradient
 )
 register_rule("adamw", RULE)

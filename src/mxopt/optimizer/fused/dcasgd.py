@@ -87,15 +87,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     return DCASGD_MOM, (*scalars, in_dtype(opt.momentum, ctype))
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies a row-sparse gradient
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(DCASGD, DCASGD_MOM),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies a row-sparse gradient
 )
 register_rule("dcasgd", RULE)

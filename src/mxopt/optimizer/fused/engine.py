@@ -37,6 +37,7 @@ __all__ = [
     "launch",
     "kernels",
     "library",
+    "optional_state",
 ]
 
 _OFF = {"0", "false", "off", "no"}
@@ -73,8 +74,13 @@ class Item(NamedTuple):
 Plan = Callable[[Any, Item, torch.dtype], tuple[Kernel, Sequence[float]]]
 
 
-def _no_sparse(opt: Any) -> str:
-    return "reference"
+def optional_state(state: Any) -> tuple[torch.Tensor, ...] | None:
+    """``states_of`` for rules whose state is ``None`` or one tensor (SGD-like)."""
+    if state is None:
+        return ()
+    if isinstance(state, torch.Tensor):
+        return (state,)
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,8 @@ class FusedRule:
     * ``plan(opt, item, ctype)``: for one-pass rules, the kernel and its scalars for one
       item, rounded for the compute type ``ctype``. Rules with several passes (norms)
       give ``run(opt, items, ctype, variant)`` instead and call :func:`launch`.
-    * ``sparse(opt)``: what a row-sparse gradient means for this instance: ``"lazy"``
-      (update only its rows), ``"dense"`` (a dense gradient with zero rows) or
+    * ``sparse`` (a mode, or ``sparse(opt)`` giving one): what a row-sparse gradient means:
+      ``"lazy"`` (update only its rows), ``"dense"`` (a dense gradient with zero rows) or
       ``"reference"`` (leave it to the reference path).
     """
 
@@ -100,7 +106,7 @@ class FusedRule:
     kernels: tuple[Kernel, ...]
     plan: Plan | None = None
     run: Callable[[Any, list[Item], torch.dtype, str], None] | None = None
-    sparse: Callable[[Any], str] = _no_sparse
+    sparse: str | Callable[[Any], str] = "reference"
     master_of: Callable[[Any, Any], tuple[Any, Any] | None] | None = None
     # Row rules (GroupAdaGrad): 2-D weights updated row by row (the kernel loops over the
     # rows); states may have other column counts (e.g. a ``(rows, 1)`` history).
@@ -380,7 +386,7 @@ def try_step(
     rule = rule_for(opt)
     if rule is None:
         return False
-    mode = rule.sparse(opt)
+    mode = rule.sparse if isinstance(rule.sparse, str) else rule.sparse(opt)
     buckets: dict[tuple[torch.device, str], _Bucket] = {}
     slow: list[int] = []
     seen: set[int] = set()

@@ -94,15 +94,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     )  # fmt: skip
 
 
-def _sparse(opt) -> str:
-    return "dense"  # MXNet's storage fallback: a dense gradient with zero rows
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(FTML,),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # MXNet's storage fallback: a dense gradient with zero rows
 )
 register_rule("ftml", RULE)

@@ -110,16 +110,12 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     return GROUP_ADAGRAD, scalars
 
 
-def _sparse(opt) -> str:
-    return "lazy"  # the operator updates only the gradient's rows
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(GROUP_ADAGRAD,),
     plan=_plan,
-    sparse=_sparse,
+    sparse="lazy",  # the operator updates only the gradient's rows
     rows=True,
 )
 register_rule("groupadagrad", RULE)

@@ -178,16 +178,12 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     launch(LAMB_PHASE2, variant, items, phase2)
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies row-sparse gradients
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(LAMB_PHASE1, LAMB_DIRECTION_F64, LAMB_PHASE2),
     run=_run,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies row-sparse gradients
     ordered=True,  # the count and the rate are read item by item
 )
 register_rule("lamb", RULE)

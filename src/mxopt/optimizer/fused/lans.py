@@ -151,15 +151,11 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     launch(LANS_APPLY, variant, items, apply)
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies row-sparse gradients
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(LANS_GRAD_NORM, LANS_MOMENTS, LANS_APPLY),
     run=_run,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies row-sparse gradients
 )
 register_rule("lans", RULE)

@@ -45,7 +45,8 @@ import torch
 from ...ndarray.ops._common import f32, in_dtype
 from ...ndarray.ops.multi import sum_sq_f32
 from .codegen import Kernel
-from .engine import FusedRule, Item, launch, register_rule
+from .engine import FusedRule, Item, launch, optional_state, register_rule
+from .sgd import SCALED_STEP
 
 __all__ = ["LARS_NORMS", "LARS_SGD", "LARS_SGD_MOM", "RULE"]
 
@@ -61,7 +62,7 @@ LARS_NORMS = Kernel(
 
 # MXNet's multi-SGD kernel: lr * clip(r * g) when clipping, else (lr * r) * g; the
 # weight-decay product is rounded on its own (no fused multiply-add).
-_STEP = "T step = clip >= 0 ? CLAMP(g * rescale, clip) * lr : g * lr_rescale;"
+_STEP = SCALED_STEP
 
 LARS_SGD = Kernel(
     "lars_sgd",
@@ -88,14 +89,6 @@ def _applies(opt) -> bool:
         and cls._layer_lrs is LARS._layer_lrs
         and cls._preloaded_step is LARS._preloaded_step
     )
-
-
-def _states_of(state):
-    if state is None:
-        return ()
-    if isinstance(state, torch.Tensor):
-        return (state,)
-    return None
 
 
 def _no_states(item: Item) -> tuple[torch.Tensor, ...]:
@@ -150,7 +143,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
 
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=optional_state,
     kernels=(LARS_NORMS, LARS_SGD, LARS_SGD_MOM),
     run=_run,
 )

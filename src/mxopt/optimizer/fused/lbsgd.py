@@ -38,7 +38,7 @@ import torch
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from .codegen import Kernel
-from .engine import FusedRule, Item, launch, register_rule
+from .engine import FusedRule, Item, launch, optional_state, register_rule
 from .sgd import SGD, SGD_MOM
 
 __all__ = ["LBSGD_FIRST", "LBSGD_ADD", "NORMS", "UPDATES", "RULE"]
@@ -104,14 +104,6 @@ def _applies(opt) -> bool:
         and cls._step_multi_precision is LBSGD._step_multi_precision
         and cls._get_lars is LBSGD._get_lars
     )
-
-
-def _states_of(state):
-    if state is None:
-        return ()
-    if isinstance(state, torch.Tensor):
-        return (state,)
-    return None
 
 
 def _plain_sum(running: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -221,16 +213,12 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         launch(UPDATES[key], variant, group_items, scalars, states=_Pick(sums, with_mom=True))
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies row-sparse gradients
-
-
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=optional_state,
     kernels=(LBSGD_FIRST, LBSGD_ADD, *NORMS.values(), *UPDATES.values()),
     run=_run,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies row-sparse gradients
     ordered=True,  # the rate and the count are read item by item
 )
 register_rule("lbsgd", RULE)

@@ -102,15 +102,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     )
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies a row-sparse gradient
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(LION,),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies a row-sparse gradient
 )
 register_rule("lion", RULE)

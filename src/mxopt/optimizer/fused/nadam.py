@@ -105,16 +105,12 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     )
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies a row-sparse gradient
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,
     kernels=(NADAM,),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies a row-sparse gradient
     ordered=True,  # the shared m_schedule advances item by item
 )
 register_rule("nadam", RULE)

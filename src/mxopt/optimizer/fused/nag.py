@@ -24,7 +24,7 @@ import torch
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, optional_state, register_rule
 from .sgd import SGD
 
 __all__ = ["NAG_MOM", "RULE"]
@@ -55,15 +55,6 @@ def _applies(opt) -> bool:
     )
 
 
-def _states_of(state) -> tuple[torch.Tensor, ...] | None:
-    """``()`` without a momentum state, ``(mom,)`` with one."""
-    if state is None:
-        return ()
-    if isinstance(state, torch.Tensor):
-        return (state,)
-    return None
-
-
 def _plan(opt, item: Item, ctype: torch.dtype):
     r, c = f32(opt.rescale_grad), f32(fused_clip(opt.clip_gradient))
     lr, wd = f32(item.lr), f32(item.wd)
@@ -74,15 +65,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     return NAG_MOM, (lr, wd, r, c, mu, in_dtype(mu + 1.0, ctype))
 
 
-def _sparse(opt) -> str:
-    return "lazy"  # both reference operators update only the rows present
-
-
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=optional_state,
     kernels=(SGD, NAG_MOM),
     plan=_plan,
-    sparse=_sparse,
+    sparse="lazy",  # both reference operators update only the rows present
 )
 register_rule("nag", RULE)

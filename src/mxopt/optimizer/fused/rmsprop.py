@@ -104,15 +104,11 @@ def _first_state(item: Item) -> Sequence[torch.Tensor]:
     return item.states[:1]
 
 
-def _sparse(opt) -> str:
-    return "lazy"  # both reference operators update only the rows present
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(RMSPROP, RMSPROP_CENTERED),
     run=_run,
-    sparse=_sparse,
+    sparse="lazy",  # both reference operators update only the rows present
 )
 register_rule("rmsprop", RULE)

@@ -19,24 +19,24 @@ import torch
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, optional_state, register_rule
 
-__all__ = ["SGD", "SGD_MOM", "RULE"]
+__all__ = ["SGD", "SGD_MOM", "RULE", "SCALED_STEP"]
 
 # Where the reference clips, it computes lr * clip(r * g); otherwise (lr * r) * g.
-_STEP = "T step = clip >= 0 ? CLAMP(g * rescale, clip) * lr : g * lr_rescale;"
+SCALED_STEP = "T step = clip >= 0 ? CLAMP(g * rescale, clip) * lr : g * lr_rescale;"
 
 SGD = Kernel(
     "sgd",
     states=(),
     scalars=("lr", "lr_rescale", "decay", "rescale", "clip"),
-    body=_STEP + "\nw = w * decay - step;",
+    body=SCALED_STEP + "\nw = w * decay - step;",
 )
 SGD_MOM = Kernel(
     "sgd_mom",
     states=("mom",),
     scalars=("lr", "lr_rescale", "lr_wd", "rescale", "clip", "momentum"),
-    body=_STEP + "\nmom = FMA(w, -lr_wd, mom * momentum) - step;\nw = w + mom;",
+    body=SCALED_STEP + "\nmom = FMA(w, -lr_wd, mom * momentum) - step;\nw = w + mom;",
 )
 
 
@@ -44,14 +44,6 @@ def _applies(opt) -> bool:
     from ..sgd import SGD as SGDOptimizer
 
     return isinstance(opt, SGDOptimizer) and type(opt)._step is SGDOptimizer._step
-
-
-def _states_of(state):
-    if state is None:
-        return ()
-    if isinstance(state, torch.Tensor):
-        return (state,)
-    return None
 
 
 def _plan(opt, item: Item, ctype: torch.dtype):
@@ -69,7 +61,7 @@ def _sparse(opt) -> str:
 
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=optional_state,
     kernels=(SGD, SGD_MOM),
     plan=_plan,
     sparse=_sparse,

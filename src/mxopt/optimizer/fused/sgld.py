@@ -137,16 +137,12 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     _launch(opt, group, noises, ctype, variant)
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies a row-sparse gradient
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(SGLD,),
     run=_run,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies a row-sparse gradient
     ordered=True,  # the noise is drawn item by item from one generator
 )
 register_rule("sgld", RULE)

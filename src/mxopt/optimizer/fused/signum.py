@@ -22,7 +22,7 @@ import torch
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, optional_state, register_rule
 
 __all__ = ["SIGNSGD", "SIGNUM", "RULE"]
 
@@ -48,14 +48,6 @@ def _applies(opt) -> bool:
     from ..signum import Signum
 
     return isinstance(opt, Signum) and type(opt)._step is Signum._step
-
-
-def _states_of(state):
-    if state is None:
-        return ()
-    if isinstance(state, torch.Tensor):
-        return (state,)
-    return None
 
 
 def _decay(lr: float, wd: float, ctype: torch.dtype) -> float:
@@ -96,15 +88,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     )
 
 
-def _sparse(opt) -> str:
-    return "dense"  # MXNet's storage fallback: a dense gradient with zero rows
-
-
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=optional_state,
     kernels=(SIGNSGD, SIGNUM),
     plan=_plan,
-    sparse=_sparse,
+    sparse="dense",  # MXNet's storage fallback: a dense gradient with zero rows
 )
 register_rule("signum", RULE)

@@ -111,15 +111,11 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         _by_torch(item, rescale)
 
 
-def _sparse(opt) -> str:
-    return "dense"  # the reference densifies row-sparse gradients
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
     kernels=(TEST, TEST_WEIGHT),
     run=_run,
-    sparse=_sparse,
+    sparse="dense",  # the reference densifies row-sparse gradients
 )
 register_rule("test", RULE)
