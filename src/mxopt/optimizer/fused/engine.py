@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -325,18 +326,29 @@ def launch(
     numels: list[int] = []
     flat_scalars: list[float] = []
     ns = max(len(kernel.scalars), 1)
+    n_states = len(kernel.states) + len(kernel.row_states)
+    with_low = pointer_count(kernel, variant) > 1 + kernel.reads_grad + n_states
     for item, sc in zip(items, scalars):
         if len(sc) != len(kernel.scalars):
             raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
-        sc = list(sc) or [0.0]
         chosen = pick(item)
-        if len(chosen) != len(kernel.states) + len(kernel.row_states):
-            raise ValueError(f"{kernel.name}: expected {len(kernel.states)} state tensors")
+        if len(chosen) != n_states:
+            raise ValueError(f"{kernel.name}: expected {n_states} state tensors")
+        if item.rows is None:  # the common case, inline: w, [g], states, [low]
+            dense_ptrs.append(item.w.data_ptr())
+            if kernel.reads_grad:
+                dense_ptrs.append(item.g.data_ptr())
+            dense_ptrs += [t.data_ptr() for t in chosen]
+            if with_low:
+                dense_ptrs.append(item.low.data_ptr())
+            numels.append(item.w.numel())
+            flat_scalars += sc or (0.0,)
+            continue
         rows = _pointer_rows(kernel, variant, item, chosen)
         if isinstance(rows, list):
             dense_ptrs += rows
             numels.append(item.w.numel())
-            flat_scalars += sc
+            flat_scalars += sc or (0.0,)
         else:
             if kernel.sums:
                 raise ValueError(f"{kernel.name}: sums over row-sparse items are not supported")
@@ -353,21 +365,23 @@ def launch(
                 counts.append(torch.full((r,), item.w.numel() // max(item.w.shape[0], 1)))
                 one = torch.tensor(list(sc) or [0.0], dtype=torch.float64)
                 scal.append(one.repeat(r))
-        n = torch.cat(counts)
-        s = torch.cat(scal)
-    else:
-        ptr = torch.tensor(dense_ptrs, dtype=torch.int64)
-        n = torch.tensor(numels, dtype=torch.int64)
-        s = torch.tensor(flat_scalars, dtype=torch.float64)
-    nt = n.numel()
+        n_t, s_t = torch.cat(counts), torch.cat(scal)
+        nt = n_t.numel()
+        addresses = (ptr.data_ptr(), n_t.data_ptr(), s_t.data_ptr())
+        keep = (ptr, n_t, s_t)  # alive until the call returns
+    else:  # plain arrays: far cheaper to build than tensors for a handful of items
+        keep = (array("q", dense_ptrs), array("q", numels), array("d", flat_scalars))
+        nt = len(numels)
+        addresses = tuple(a.buffer_info()[0] for a in keep)
     if nt == 0:
         return None
-    assert s.numel() == nt * ns
+    assert len(keep[2]) == nt * ns
     acc = None
     if kernel.sums:
         threads = lib.mxopt_max_threads()
         acc = torch.zeros((nt, len(kernel.sums), threads), dtype=torch.float64)
-    fn(nt, ptr.data_ptr(), n.data_ptr(), s.data_ptr(), acc.data_ptr() if acc is not None else None)
+    fn(nt, *addresses, acc.data_ptr() if acc is not None else None)
+    del keep
     return acc.sum(dim=2) if acc is not None else None
 
 
