@@ -23,7 +23,7 @@ from .engine import enabled, rule_for, try_step
 
 __all__ = ["enabled", "rule_for", "try_step"]
 
-_INFRA = {"build", "codegen", "engine"}
+_INFRA = {"build", "codegen", "engine", "launch"}
 # Every other module in this package is one optimizer's rule and registers itself.
 for _mod in pkgutil.iter_modules(__path__):
     if _mod.name not in _INFRA and not _mod.name.startswith("_"):
