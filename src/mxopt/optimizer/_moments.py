@@ -8,9 +8,9 @@ import torch
 
 from ._checks import check_range
 from ._common import zeros_like
-from .optimizer import Optimizer
+from .optimizer import Optimizer, aggregation_size
 
-__all__ = ["MomentOptimizer"]
+__all__ = ["MomentOptimizer", "CorrectedMomentOptimizer"]
 
 
 class MomentOptimizer(Optimizer):
@@ -34,3 +34,23 @@ class MomentOptimizer(Optimizer):
     def _bias_corrected(self, lr: float, index) -> float:
         t = self._index_update_count[index]
         return lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+
+
+class CorrectedMomentOptimizer(MomentOptimizer):
+    """The constructor shared by AdamW and AdaBelief: ``learning_rate`` 0.001, betas
+    (0.9, 0.999), ``epsilon`` 1e-6, optional bias correction (``correct_bias``), and
+    MXNet's multi-tensor aggregation size (default 4, at most 50)."""
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-6,
+        correct_bias: bool = True,
+        **kwargs,
+    ) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self._set_moments(beta1, beta2, epsilon)
+        self.correct_bias = bool(correct_bias)
+        self.aggregate_num = aggregation_size(4, upper=50)

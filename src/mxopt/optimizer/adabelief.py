@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..ndarray.ops.adabelief import adabelief_rule
 from ._beyond import clip_value, dense
-from ._moments import MomentOptimizer
-from .optimizer import aggregation_size, register
+from ._moments import CorrectedMomentOptimizer
+from .optimizer import register
 
 __all__ = ["AdaBelief"]
 
 
 @register
-class AdaBelief(MomentOptimizer):
+class AdaBelief(CorrectedMomentOptimizer):
     r"""AdaBelief: Adam whose second moment tracks the "belief" :math:`(G - m)^2`.
 
     With :math:`G = \mathrm{clip}(r g + \lambda w)` (L2 weight decay, as MXNet 2.0) and
@@ -50,20 +50,6 @@ class AdaBelief(MomentOptimizer):
     >>> w.round(decimals=4)
     tensor([ 0.8892, -2.1108])
     """
-
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        epsilon: float = 1e-6,
-        correct_bias: bool = True,
-        **kwargs,
-    ) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self._set_moments(beta1, beta2, epsilon)
-        self.correct_bias = bool(correct_bias)
-        self.aggregate_num = aggregation_size(4, upper=50)
 
     _fused_rule = "adabelief"  # fast path: optimizer/fused/adabelief.py
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..ndarray.ops.adamw import adamw_update
 from ._common import fused_clip
-from ._moments import MomentOptimizer
-from .optimizer import aggregation_size, register
+from ._moments import CorrectedMomentOptimizer
+from .optimizer import register
 
 __all__ = ["AdamW"]
 
 
 @register
-class AdamW(MomentOptimizer):
+class AdamW(CorrectedMomentOptimizer):
     r"""AdamW (Loshchilov & Hutter, 2019) with MXNet 2.0's conventions, built on
     ``mx.nd.contrib.adamw_update`` (MXNet 1.9.1's operator).
 
@@ -54,20 +54,6 @@ class AdamW(MomentOptimizer):
     >>> w
     tensor([ 0.8968, -2.0937])
     """
-
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        epsilon: float = 1e-6,
-        correct_bias: bool = True,
-        **kwargs,
-    ) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self._set_moments(beta1, beta2, epsilon)
-        self.correct_bias = bool(correct_bias)
-        self.aggregate_num = aggregation_size(4, upper=50)
 
     _fused_rule = "adamw"  # fast path: optimizer/fused/adamw.py
 
