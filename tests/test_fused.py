@@ -131,7 +131,7 @@ def test_fast_path_multi_precision(spy, info, low) -> None:
     # the float32 master copies and states agree to float32 rounding, the low-precision
     # weights to one rounding of their type
     rtol, atol = info.fused_tol or TOL[torch.float32]
-    _assert_close((fast[0], fast[1], fast[2]), (ref[0], ref[1], ref[2]), *LOW_TOL[low])
+    _assert_close(fast, ref, *LOW_TOL[low])
     for sa, sb in zip(fast[1], ref[1]):
         for a, b in zip(sa, sb):
             if a.dtype == torch.float32:
@@ -151,8 +151,7 @@ def test_fast_path_row_sparse(spy, info, kwargs) -> None:
         return
     fast = train(info, kwargs, torch.float32, fused=True, sparse=True)
     rule = engine.rule_for(fast[2])
-    mode = rule.sparse if rule is None or isinstance(rule.sparse, str) else rule.sparse(fast[2])
-    if rule is not None and mode != "reference":
+    if rule is not None and rule.sparse_mode(fast[2]) != "reference":
         assert spy["fused"] == STEPS * len(_shapes(info))
     _assert_close(fast, ref, *(info.fused_tol or TOL[torch.float32]))
 
@@ -174,7 +173,7 @@ def test_sgd_is_bit_identical_to_reference() -> None:
         assert all(torch.equal(a, b) for a, b in zip(fast[0], ref[0]))
 
 
-GOLDEN = [(n, c) for n, c in golden.OK_CASES]
+GOLDEN = list(golden.OK_CASES)
 
 
 @pytest.mark.parametrize("mode", ["default", "0"])

@@ -37,12 +37,18 @@ def f32(x: float) -> float:
 _NUMPY_ROUNDING = {torch.float32: np.float32, torch.float16: np.float16}
 
 
-@functools.lru_cache(maxsize=8192)
 def in_dtype(x: float, dtype: torch.dtype) -> float:
     """``x`` rounded to ``dtype``: the value a product or sum of scalar parameters has when
     MXNet's kernel computes it in the weight's type (float64 keeps it exact)."""
-    if dtype == torch.float64:
+    if dtype == torch.float64 or x == 0:  # exact (and a zero keeps its sign)
         return x
+    return _rounded(x, dtype)
+
+
+@functools.lru_cache(maxsize=8192)
+def _rounded(x: float, dtype: torch.dtype) -> float:
+    """The rounding of :func:`in_dtype` (memoised: optimizers ask for the same few values
+    every step; the keys are nonzero, so equal keys are the same number)."""
     if dtype == torch.bfloat16:
         return torch.tensor(x, dtype=torch.bfloat16).item()
     return float(_NUMPY_ROUNDING.get(dtype, np.float32)(x))

@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 
 from ...ndarray.ops._common import f32
+from .._beyond import clip_value
 
-__all__ = ["nd_clip", "nd_clip_bound"]
+__all__ = ["nd_clip", "nd_clip_bound", "clip_bound"]
 
 
 def nd_clip(x: str) -> str:
@@ -29,3 +30,10 @@ def nd_clip(x: str) -> str:
 def nd_clip_bound(clip_gradient: float | None) -> float:
     """The ``clip`` scalar for :func:`nd_clip` (``inf`` when there is no clipping)."""
     return math.inf if clip_gradient is None else f32(clip_gradient)
+
+
+def clip_bound(clip_gradient: float | None) -> float:
+    """The ``clip`` scalar for ``CLAMP`` in the rules beyond MXNet (AdaBelief, LANS,
+    Lion), which clip only with a positive ``clip_gradient`` (``inf`` otherwise)."""
+    threshold = clip_value(clip_gradient)
+    return math.inf if threshold is None else f32(threshold)

@@ -23,10 +23,9 @@ from functools import lru_cache
 import torch
 
 from ...ndarray.ops._common import in_dtype
-from .adam import states_pair
+from ._ndclip import clip_bound
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
-from .lion import clip_bound
+from .engine import FusedRule, Item, register_rule, states_pair
 
 __all__ = ["ADABELIEF", "RULE"]
 

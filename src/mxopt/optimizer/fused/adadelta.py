@@ -21,7 +21,7 @@ import torch
 from ...ndarray.ops._common import f32
 from ._ndclip import nd_clip, nd_clip_bound
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, register_rule, states_pair
 
 __all__ = ["ADADELTA", "RULE"]
 
@@ -46,12 +46,6 @@ def _applies(opt) -> bool:
     return isinstance(opt, AdaDelta) and type(opt)._step is AdaDelta._step
 
 
-def _states_of(state) -> tuple[torch.Tensor, ...] | None:
-    """``(acc_g, acc_delta)``."""
-    ok = isinstance(state, tuple) and len(state) == 2
-    return state if ok and all(isinstance(t, torch.Tensor) for t in state) else None
-
-
 def _plan(opt, item: Item, ctype: torch.dtype):
     rho = f32(opt.rho)
     return ADADELTA, (
@@ -66,7 +60,7 @@ def _plan(opt, item: Item, ctype: torch.dtype):
 
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=states_pair,
     kernels=(ADADELTA,),
     plan=_plan,
     sparse="dense",  # the reference densifies row-sparse gradients

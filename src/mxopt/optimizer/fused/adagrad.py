@@ -27,7 +27,7 @@ from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from ._ndclip import nd_clip, nd_clip_bound
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, register_rule, single_state
 
 __all__ = ["ADAGRAD", "RULE"]
 
@@ -49,10 +49,6 @@ def _applies(opt) -> bool:
     from ..adagrad import AdaGrad
 
     return isinstance(opt, AdaGrad) and type(opt)._step is AdaGrad._step
-
-
-def _states_of(state) -> tuple[torch.Tensor, ...] | None:
-    return (state,) if isinstance(state, torch.Tensor) else None
 
 
 def _sparse_grad(opt, item: Item) -> tuple[float, float]:
@@ -83,7 +79,7 @@ def _sparse(opt) -> str:
 
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=single_state,
     kernels=(ADAGRAD,),
     plan=_plan,
     sparse=_sparse,

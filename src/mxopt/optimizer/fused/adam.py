@@ -17,7 +17,7 @@ import torch
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, lazy_or_dense, register_rule, states_pair
 
 __all__ = ["ADAM", "RULE"]
 
@@ -44,12 +44,6 @@ def _applies(opt) -> bool:
     return isinstance(opt, Adam) and type(opt)._step is Adam._step
 
 
-def states_pair(state):
-    """A ``(mean, var)``-like pair of tensors, else ``None``."""
-    pair = isinstance(state, tuple) and len(state) == 2
-    return state if pair and all(isinstance(t, torch.Tensor) for t in state) else None
-
-
 def _plan(opt, item: Item, ctype: torch.dtype):
     b1, b2 = f32(opt.beta1), f32(opt.beta2)
     lr_t = f32(opt._bias_corrected(item.lr, item.index))
@@ -66,15 +60,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     )
 
 
-def _sparse(opt) -> str:
-    return "lazy" if opt.lazy_update else "dense"
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,
     kernels=(ADAM,),
     plan=_plan,
-    sparse=_sparse,
+    sparse=lazy_or_dense,
 )
 register_rule("adam", RULE)

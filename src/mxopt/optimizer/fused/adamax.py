@@ -20,9 +20,8 @@ import torch
 
 from ...ndarray.ops._common import in_dtype
 from ._ndclip import nd_clip, nd_clip_bound
-from .adam import states_pair
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, register_rule, states_pair
 
 __all__ = ["ADAMAX", "RULE"]
 

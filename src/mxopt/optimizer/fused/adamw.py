@@ -26,9 +26,8 @@ import torch
 
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
-from .adam import states_pair
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, register_rule, states_pair
 
 __all__ = ["ADAMW", "RULE"]
 

@@ -29,6 +29,8 @@ import threading
 import warnings
 from pathlib import Path
 
+from .codegen import ABI_VERSION
+
 __all__ = ["CFLAGS", "cache_dir", "load"]
 
 CFLAGS: tuple[str, ...] = (
@@ -40,7 +42,6 @@ CFLAGS: tuple[str, ...] = (
     "-shared",
     "-fPIC",
 )
-ABI_VERSION = 2
 _lock = threading.Lock()
 _loaded: dict[tuple[str, str, int], ctypes.CDLL | None] = {}
 _warned: set[tuple[str, str]] = set()

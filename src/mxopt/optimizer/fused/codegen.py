@@ -36,7 +36,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Kernel", "VARIANTS", "render", "pointer_count"]
+__all__ = ["Kernel", "VARIANTS", "ABI_VERSION", "render", "pointer_count"]
+
+# The calling convention of the generated functions (checked when a library is loaded).
+ABI_VERSION = 2
 
 VARIANTS = ("f32", "f64", "f16", "bf16")
 
@@ -78,7 +81,7 @@ static inline uint16_t mxopt_bf16_store(float f) {
 #define CLAMP(x, c) ((x) < -(c) ? -(c) : ((x) > (c) ? (c) : (x)))
 #define SIGN(x) ((x) > 0 ? (T)1 : ((x) < 0 ? (T)-1 : (T)0))
 
-int mxopt_kernels_abi(void) { return 2; }
+int mxopt_kernels_abi(void) { return @ABI@; }
 int mxopt_max_threads(void) { return omp_get_max_threads(); }
 """
 
@@ -249,7 +252,7 @@ def _function(k: Kernel, variant: str) -> str:
 
 def render(kernels: Iterable[Kernel]) -> str:
     """The C source of every variant of ``kernels`` (one translation unit)."""
-    parts = [_PRELUDE]
+    parts = [_PRELUDE.replace("@ABI@", str(ABI_VERSION))]
     for k in kernels:
         for variant in k.variants:
             parts.append(f"/* {k.name} ({variant}) */\n" + _function(k, variant))

@@ -37,6 +37,10 @@ __all__ = [
     "kernels",
     "library",
     "optional_state",
+    "single_state",
+    "states_pair",
+    "lazy_or_dense",
+    "bump_versions",
 ]
 
 _OFF = {"0", "false", "off", "no"}
@@ -52,6 +56,22 @@ def enabled(flag: bool | None) -> bool:
 
 
 Plan = Callable[[Any, Item, torch.dtype], tuple[Kernel, Sequence[float]]]
+
+
+def single_state(state: Any) -> tuple[torch.Tensor, ...] | None:
+    """``states_of`` for rules whose state is one tensor."""
+    return (state,) if isinstance(state, torch.Tensor) else None
+
+
+def states_pair(state: Any) -> tuple[torch.Tensor, ...] | None:
+    """``states_of`` for rules whose state is a pair of tensors (Adam's ``(mean, var)``)."""
+    pair = isinstance(state, tuple) and len(state) == 2
+    return state if pair and all(isinstance(t, torch.Tensor) for t in state) else None
+
+
+def lazy_or_dense(opt: Any) -> str:
+    """``sparse`` for rules with MXNet's ``lazy_update`` option."""
+    return "lazy" if opt.lazy_update else "dense"
 
 
 def optional_state(state: Any) -> tuple[torch.Tensor, ...] | None:
@@ -94,6 +114,10 @@ class FusedRule:
     # Rules whose result depends on the order of the items (Nadam's shared schedule,
     # SGLD's noise stream) run fused only when the whole call is one bucket.
     ordered: bool = False
+
+    def sparse_mode(self, opt: Any) -> str:
+        """What a row-sparse gradient means for ``opt`` (see ``sparse``)."""
+        return self.sparse if isinstance(self.sparse, str) else self.sparse(opt)
 
 
 _RULES: dict[str, FusedRule] = {}
@@ -250,7 +274,7 @@ def try_step(
     rule = rule_for(opt)
     if rule is None:
         return False
-    mode = rule.sparse if isinstance(rule.sparse, str) else rule.sparse(opt)
+    mode = rule.sparse_mode(opt)
     buckets: dict[tuple[torch.device, str], _Bucket] = {}
     slow: list[int] = []
     seen: set[int] = set()
@@ -309,14 +333,17 @@ def _run_planned(rule: FusedRule, opt: Any, bucket: _Bucket) -> None:
 _bump = getattr(torch.autograd.graph, "increment_version", None)
 
 
-def _bump_versions(items: Sequence[Item]) -> None:
+def bump_versions(tensors: Sequence[torch.Tensor]) -> None:
     """Raw-pointer writes: keep autograd's version counters honest."""
     if _bump is None:
         return
-    tensors = [t for item in items for t in (item.w, item.low, *item.states) if t is not None]
     try:
-        _bump(tensors)  # torch >= 2.5 takes a list (and skips inference tensors)
+        _bump(list(tensors))  # torch >= 2.5 takes a list (and skips inference tensors)
     except (TypeError, RuntimeError):
         for t in tensors:
             if not t.is_inference():
                 _bump(t)
+
+
+def _bump_versions(items: Sequence[Item]) -> None:
+    bump_versions([t for it in items for t in (it.w, it.low, *it.states) if t is not None])

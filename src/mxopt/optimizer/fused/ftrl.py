@@ -25,9 +25,8 @@ import torch
 
 from ...ndarray.ops._common import f32
 from .._common import fused_clip
-from .adam import states_pair
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, lazy_or_dense, register_rule, states_pair
 
 __all__ = ["FTRL", "RULE"]
 
@@ -74,15 +73,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     return FTRL, _scalars(item.lr, item.wd, opt.lamda1, opt.beta, opt.rescale_grad, clip)
 
 
-def _sparse(opt) -> str:
-    return "lazy" if opt.lazy_update else "dense"
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,  # (z, n)
     kernels=(FTRL,),
     plan=_plan,
-    sparse=_sparse,
+    sparse=lazy_or_dense,
 )
 register_rule("ftrl", RULE)

@@ -34,7 +34,7 @@ from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from ._ndclip import nd_clip, nd_clip_bound
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, register_rule, single_state
 
 __all__ = ["GROUP_ADAGRAD", "RULE"]
 
@@ -64,17 +64,6 @@ def _applies(opt) -> bool:
     )
 
 
-def _states_of(state) -> tuple[torch.Tensor, ...] | None:
-    """``(history,)``: the row state."""
-    return (state,) if isinstance(state, torch.Tensor) else None
-
-
-def _from_row_sparse(item: Item) -> bool:
-    """Whether ``item.g`` holds the values of a row-sparse gradient (the engine gives a
-    dense gradient as itself, with every row in ``item.rows``)."""
-    return item.sparse
-
-
 @lru_cache(maxsize=256)
 def _dense_scalars(
     lr: float, eps: float, rescale: float, clip: float | None, cols: int, ctype: torch.dtype
@@ -100,7 +89,7 @@ def _sparse_scalars(
 
 def _plan(opt, item: Item, ctype: torch.dtype):
     cols = item.w.shape[1]
-    if _from_row_sparse(item):
+    if item.sparse:  # the operator's rule; dense gradients follow the optimizer's
         clip = fused_clip(opt.clip_gradient)
         scalars = _sparse_scalars(item.lr, opt.float_stable_eps, opt.rescale_grad, clip, cols)
     else:
@@ -112,7 +101,7 @@ def _plan(opt, item: Item, ctype: torch.dtype):
 
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=single_state,
     kernels=(GROUP_ADAGRAD,),
     plan=_plan,
     sparse="lazy",  # the operator updates only the gradient's rows

@@ -47,7 +47,7 @@ from ...ndarray.ops._common import f32, in_dtype
 from ...ndarray.ops.multi import sum_sq_f32
 from .._common import fused_clip
 from .codegen import Kernel
-from .engine import FusedRule, Item, launch, register_rule
+from .engine import FusedRule, Item, launch, register_rule, states_pair
 
 __all__ = ["LAMB_PHASE1", "LAMB_DIRECTION_F64", "LAMB_PHASE2", "RULE"]
 
@@ -101,11 +101,6 @@ def _applies(opt) -> bool:
         and cls._step_multi_precision is LAMB._step_multi_precision
         and cls._one is LAMB._one
     )
-
-
-def _states_of(state):
-    pair = isinstance(state, tuple) and len(state) == 2
-    return state if pair and all(isinstance(t, torch.Tensor) for t in state) else None
 
 
 def _bound(value) -> float:
@@ -180,7 +175,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
 
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=states_pair,
     kernels=(LAMB_PHASE1, LAMB_DIRECTION_F64, LAMB_PHASE2),
     run=_run,
     sparse="dense",  # the reference densifies row-sparse gradients

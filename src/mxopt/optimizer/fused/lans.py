@@ -32,10 +32,10 @@ import math
 
 import torch
 
-from ...ndarray.ops._common import f32, in_dtype
-from .._beyond import clip_value
+from ...ndarray.ops._common import in_dtype
+from ._ndclip import clip_bound
 from .codegen import Kernel
-from .engine import FusedRule, Item, launch, register_rule
+from .engine import FusedRule, Item, launch, register_rule, states_pair
 
 __all__ = ["LANS_GRAD_NORM", "LANS_MOMENTS", "LANS_APPLY", "RULE"]
 
@@ -99,15 +99,6 @@ def _applies(opt) -> bool:
     )
 
 
-def _states_of(state):
-    pair = isinstance(state, tuple) and len(state) == 2
-    return state if pair and all(isinstance(t, torch.Tensor) for t in state) else None
-
-
-def _no_states(item: Item) -> tuple[torch.Tensor, ...]:
-    return ()
-
-
 def _norm(sum_sq: float, ctype: torch.dtype) -> float:
     """A norm from a double sum of squares, as torch returns it in ``ctype``."""
     return in_dtype(math.sqrt(sum_sq), ctype)
@@ -120,11 +111,10 @@ def _trust(r1: float, r2: float) -> float:
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     b1, b2 = opt.beta1, opt.beta2
     rescale = in_dtype(opt.rescale_grad, ctype)
-    threshold = clip_value(opt.clip_gradient)  # rounded like ``clip_like_ndarray``
-    clip = f32(threshold) if threshold is not None else math.inf
+    clip = clip_bound(opt.clip_gradient)
     eps = in_dtype(opt.epsilon, ctype)
     betas = tuple(in_dtype(x, ctype) for x in (b1, 1.0 - b1, b2, 1.0 - b2))
-    g2 = launch(LANS_GRAD_NORM, variant, items, [(rescale,)] * len(items), states=_no_states)
+    g2 = launch(LANS_GRAD_NORM, variant, items, [(rescale,)] * len(items))
     assert g2 is not None
     counts = opt._index_update_count
     corrections: dict[int, tuple[float, float]] = {}
@@ -153,7 +143,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
 
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=states_pair,
     kernels=(LANS_GRAD_NORM, LANS_MOMENTS, LANS_APPLY),
     run=_run,
     sparse="dense",  # the reference densifies row-sparse gradients

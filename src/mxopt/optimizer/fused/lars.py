@@ -62,19 +62,18 @@ LARS_NORMS = Kernel(
 
 # MXNet's multi-SGD kernel: lr * clip(r * g) when clipping, else (lr * r) * g; the
 # weight-decay product is rounded on its own (no fused multiply-add).
-_STEP = SCALED_STEP
 
 LARS_SGD = Kernel(
     "lars_sgd",
     states=(),
     scalars=("lr", "lr_rescale", "lr_wd", "rescale", "clip"),
-    body=_STEP + "\nw = w + (w * -lr_wd - step);",
+    body=SCALED_STEP + "\nw = w + (w * -lr_wd - step);",
 )
 LARS_SGD_MOM = Kernel(
     "lars_sgd_mom",
     states=("mom",),
     scalars=("lr", "lr_rescale", "lr_wd", "rescale", "clip", "momentum"),
-    body=_STEP + "\nmom = (mom * momentum - w * lr_wd) - step;\nw = w + mom;",
+    body=SCALED_STEP + "\nmom = (mom * momentum - w * lr_wd) - step;\nw = w + mom;",
 )
 
 
@@ -91,15 +90,11 @@ def _applies(opt) -> bool:
     )
 
 
-def _no_states(item: Item) -> tuple[torch.Tensor, ...]:
-    return ()
-
-
 def _sums_of_squares(items: Sequence[Item], variant: str) -> list[tuple[float, float]]:
     """``(sum w^2, sum g^2)`` per item, as the float32 values ``multi_lars`` receives."""
     if variant == "f64":  # the reference's exact float32 running sum (see the docstring)
         return [(sum_sq_f32(it.w), sum_sq_f32(it.g)) for it in items]
-    sums = launch(LARS_NORMS, variant, items, [()] * len(items), states=_no_states)
+    sums = launch(LARS_NORMS, variant, items, [()] * len(items))
     assert sums is not None
     return [(f32(w2), f32(g2)) for w2, g2 in sums.tolist()]
 

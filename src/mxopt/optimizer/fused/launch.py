@@ -67,16 +67,14 @@ def forget(kernel_names: Sequence[str]) -> None:
             del _libraries[key]
 
 
-def _pointer_rows(kernel: Kernel, variant: str, item: Item, states) -> torch.Tensor | list:
-    """The addresses ``item`` contributes to a launch (one row per sparse row)."""
+def _pointer_rows(kernel: Kernel, item: Item, states, with_low: bool) -> torch.Tensor:
+    """The addresses a row-sparse ``item`` contributes to a launch: one row per row."""
     operands = [item.w]
     if kernel.reads_grad:
         operands.append(item.g)
     operands += list(states)
-    if pointer_count(kernel, variant) > len(operands):
+    if with_low:
         operands.append(item.low)
-    if item.rows is None:
-        return [t.data_ptr() for t in operands]
     rows = item.rows.to(torch.int64)
     cols = []
     for t in operands:
@@ -89,6 +87,14 @@ def _pointer_rows(kernel: Kernel, variant: str, item: Item, states) -> torch.Ten
     return torch.stack(cols, dim=1)
 
 
+def _item_states(item: Item) -> tuple[torch.Tensor, ...]:
+    return item.states
+
+
+def _no_states(item: Item) -> tuple[torch.Tensor, ...]:
+    return ()
+
+
 def launch(
     kernel: Kernel,
     variant: str,
@@ -99,7 +105,8 @@ def launch(
     """Run ``kernel`` once over ``items`` (one C call, one pass over their memory).
 
     ``scalars[j]`` are item ``j``'s values for ``kernel.scalars``; ``states(item)`` picks
-    the item's tensors for ``kernel.states`` (default: all of ``item.states``). Returns
+    the item's tensors for ``kernel.states`` (default: all of ``item.states``, or none for a
+    kernel without states). Returns
     the per-item sums (``[len(items), len(kernel.sums)]`` float64) when the kernel has any.
     """
     lib = library(kernel)
@@ -108,7 +115,12 @@ def launch(
     if fn.argtypes is None:
         fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * 4
         fn.restype = None
-    pick = states or (lambda item: item.states)
+    if states is not None:
+        pick = states
+    elif kernel.states or kernel.row_states:
+        pick = _item_states
+    else:  # a kernel over w/g only (a norm pass) takes none of the item's states
+        pick = _no_states
     dense_ptrs: list[int] = []
     blocks: list[torch.Tensor] = []
     numels: list[int] = []
@@ -132,15 +144,9 @@ def launch(
             numels.append(item.w.numel())
             flat_scalars += sc or (0.0,)
             continue
-        rows = _pointer_rows(kernel, variant, item, chosen)
-        if isinstance(rows, list):
-            dense_ptrs += rows
-            numels.append(item.w.numel())
-            flat_scalars += sc or (0.0,)
-        else:
-            if kernel.sums:
-                raise ValueError(f"{kernel.name}: sums over row-sparse items are not supported")
-            blocks.append(rows)
+        if kernel.sums:
+            raise ValueError(f"{kernel.name}: sums over row-sparse items are not supported")
+        blocks.append(_pointer_rows(kernel, item, chosen, with_low))
     if blocks:  # sparse rows go after the dense tensors, each row its own "tensor"
         npc = pointer_count(kernel, variant)
         parts = [torch.tensor(dense_ptrs, dtype=torch.int64).view(-1, npc), *blocks]
@@ -169,5 +175,4 @@ def launch(
         threads = lib.mxopt_max_threads()
         acc = torch.zeros((nt, len(kernel.sums), threads), dtype=torch.float64)
     fn(nt, *addresses, acc.data_ptr() if acc is not None else None)
-    del keep
     return acc.sum(dim=2) if acc is not None else None

@@ -17,15 +17,14 @@ fused multiply-add in torch's kernels: the body uses ``FMA`` at exactly those pl
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import torch
 
-from ...ndarray.ops._common import f32, in_dtype
-from .._beyond import clip_value
+from ...ndarray.ops._common import in_dtype
+from ._ndclip import clip_bound
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, register_rule, single_state
 
 __all__ = ["LION", "RULE"]
 
@@ -64,16 +63,6 @@ def _applies(opt) -> bool:
     )
 
 
-def _states_of(state) -> tuple[torch.Tensor, ...] | None:
-    return (state,) if isinstance(state, torch.Tensor) else None
-
-
-def clip_bound(clip_gradient: float | None) -> float:
-    """The ``clip`` scalar for ``CLAMP``: the reference's threshold, ``inf`` for none."""
-    threshold = clip_value(clip_gradient)
-    return math.inf if threshold is None else f32(threshold)
-
-
 @lru_cache(maxsize=256)
 def _scalars(
     lr: float,
@@ -104,7 +93,7 @@ def _plan(opt, item: Item, ctype: torch.dtype):
 
 RULE = FusedRule(
     applies=_applies,
-    states_of=_states_of,
+    states_of=single_state,
     kernels=(LION,),
     plan=_plan,
     sparse="dense",  # the reference densifies a row-sparse gradient

@@ -24,9 +24,8 @@ import torch
 from ...ndarray.ops._common import in_dtype
 from ...ndarray.ops.nadam import nadam_momentum
 from ._ndclip import nd_clip, nd_clip_bound
-from .adam import states_pair
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule
+from .engine import FusedRule, Item, register_rule, states_pair
 
 __all__ = ["NADAM", "RULE"]
 
@@ -69,7 +68,7 @@ def _applies(opt) -> bool:
 
 @lru_cache(maxsize=256)
 def _fixed_scalars(
-    lr: float, wd: float, t: int, beta1: float, beta2: float, epsilon: float, rescale: float,
+    lr: float, wd: float, beta1: float, beta2: float, epsilon: float, rescale: float,
     clip: float | None, ctype: torch.dtype,
 ) -> tuple[float, ...]:  # fmt: skip
     """The scalars that do not depend on the running schedule, in kernel order."""
@@ -93,7 +92,7 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     opt.m_schedule = schedule = opt.m_schedule * mu_t  # this item's update, in batch order
     schedule_next = schedule * mu_next
     fixed = _fixed_scalars(
-        item.lr, item.wd, t, opt.beta1, opt.beta2, opt.epsilon, opt.rescale_grad,
+        item.lr, item.wd, opt.beta1, opt.beta2, opt.epsilon, opt.rescale_grad,
         opt.clip_gradient, ctype,
     )  # fmt: skip
     return NADAM, fixed + (

@@ -26,6 +26,7 @@ from .._common import fused_clip
 from .codegen import Kernel
 from .engine import FusedRule, Item, optional_state, register_rule
 from .sgd import SGD
+from .sgd import plan as sgd_plan
 
 __all__ = ["NAG_MOM", "RULE"]
 
@@ -56,11 +57,10 @@ def _applies(opt) -> bool:
 
 
 def _plan(opt, item: Item, ctype: torch.dtype):
+    if not item.states:  # the reference runs sgd_update
+        return sgd_plan(opt, item, ctype)
     r, c = f32(opt.rescale_grad), f32(fused_clip(opt.clip_gradient))
     lr, wd = f32(item.lr), f32(item.wd)
-    if not item.states:  # the reference runs sgd_update
-        decay = in_dtype(1.0 - in_dtype(lr * wd, ctype), ctype)
-        return SGD, (lr, in_dtype(lr * r, ctype), decay, r, c)
     mu = f32(opt.momentum)
     return NAG_MOM, (lr, wd, r, c, mu, in_dtype(mu + 1.0, ctype))
 

@@ -19,9 +19,9 @@ import torch
 from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from .codegen import Kernel
-from .engine import FusedRule, Item, optional_state, register_rule
+from .engine import FusedRule, Item, lazy_or_dense, optional_state, register_rule
 
-__all__ = ["SGD", "SGD_MOM", "RULE", "SCALED_STEP"]
+__all__ = ["SGD", "SGD_MOM", "RULE", "SCALED_STEP", "plan"]
 
 # Where the reference clips, it computes lr * clip(r * g); otherwise (lr * r) * g.
 SCALED_STEP = "T step = clip >= 0 ? CLAMP(g * rescale, clip) * lr : g * lr_rescale;"
@@ -46,7 +46,7 @@ def _applies(opt) -> bool:
     return isinstance(opt, SGDOptimizer) and type(opt)._step is SGDOptimizer._step
 
 
-def _plan(opt, item: Item, ctype: torch.dtype):
+def plan(opt, item: Item, ctype: torch.dtype):
     r, c = f32(opt.rescale_grad), f32(fused_clip(opt.clip_gradient))
     lr, wd = f32(item.lr), f32(item.wd)
     lr_r = in_dtype(lr * r, ctype)
@@ -55,15 +55,11 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     return SGD_MOM, (lr, lr_r, in_dtype(lr * wd, ctype), r, c, f32(opt.momentum))
 
 
-def _sparse(opt) -> str:
-    return "lazy" if opt.lazy_update else "dense"
-
-
 RULE = FusedRule(
     applies=_applies,
     states_of=optional_state,
     kernels=(SGD, SGD_MOM),
-    plan=_plan,
-    sparse=_sparse,
+    plan=plan,
+    sparse=lazy_or_dense,
 )
 register_rule("sgd", RULE)

@@ -22,7 +22,7 @@ import torch
 
 from ...ndarray.ops._common import f32
 from .codegen import Kernel
-from .engine import FusedRule, Item, launch, register_rule
+from .engine import FusedRule, Item, bump_versions, launch, register_rule
 
 __all__ = ["TEST", "TEST_WEIGHT", "RULE"]
 
@@ -88,9 +88,6 @@ def _by_torch(item: Item, rescale: float) -> None:
         item.low.copy_(item.w)
 
 
-_bump = getattr(torch.autograd.graph, "increment_version", None)
-
-
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     rescale = f32(opt.rescale_grad)
     fused, odd = [], []
@@ -103,10 +100,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
             item.states.state.copy_(item.w)
     else:
         launch(TEST, variant, fused, scalars, states=_carried)
-        if _bump is not None:  # raw-pointer writes (the engine bumps w and low)
-            for item in fused:
-                if not item.states.state.is_inference():
-                    _bump(item.states.state)
+        bump_versions([item.states.state for item in fused])  # (the engine bumps w, low)
     for item in odd:
         _by_torch(item, rescale)
 
