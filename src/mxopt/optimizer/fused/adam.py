@@ -12,6 +12,8 @@ with :math:`\eta_t = \mathrm{f32}(\eta\sqrt{1-\beta_2^t}/(1-\beta_1^t))` per ten
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
@@ -44,20 +46,23 @@ def _applies(opt) -> bool:
     return isinstance(opt, Adam) and type(opt)._step is Adam._step
 
 
+@lru_cache(maxsize=256)
+def _fixed(
+    beta1: float, beta2: float, epsilon: float, rescale: float, clip: float | None,
+    ctype: torch.dtype,
+) -> tuple[tuple[float, ...], tuple[float, float]]:  # fmt: skip
+    """The scalars that are the same for every tensor: (betas, epsilon), (rescale, clip)."""
+    b1, b2 = f32(beta1), f32(beta2)
+    moments = (b1, in_dtype(1.0 - b1, ctype), b2, in_dtype(1.0 - b2, ctype), f32(epsilon))
+    return moments, (f32(rescale), f32(fused_clip(clip)))
+
+
 def _plan(opt, item: Item, ctype: torch.dtype):
-    b1, b2 = f32(opt.beta1), f32(opt.beta2)
-    lr_t = f32(opt._bias_corrected(item.lr, item.index))
-    return ADAM, (
-        lr_t,
-        b1,
-        in_dtype(1.0 - b1, ctype),
-        b2,
-        in_dtype(1.0 - b2, ctype),
-        f32(opt.epsilon),
-        f32(item.wd),
-        f32(opt.rescale_grad),
-        f32(fused_clip(opt.clip_gradient)),
+    moments, grad = _fixed(
+        opt.beta1, opt.beta2, opt.epsilon, opt.rescale_grad, opt.clip_gradient, ctype
     )
+    lr_t = f32(opt._bias_corrected(item.lr, item.index))
+    return ADAM, (lr_t, *moments, f32(item.wd), *grad)
 
 
 RULE = FusedRule(
