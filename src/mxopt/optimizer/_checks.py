@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
 
 import torch
 
@@ -57,6 +59,8 @@ def check_pairs(weights: Sequence[torch.Tensor], grads: Sequence[torch.Tensor]) 
         raise ValueError(
             f"weight and grad lists must have the same length, got {len(weights)} and {len(grads)}"
         )
+    if len(weights) > 1 and _dense_cpu_pairs(weights, grads):
+        return
     for i, (w, g) in enumerate(zip(weights, grads)):
         if (
             isinstance(w, torch.Tensor)
@@ -81,3 +85,29 @@ def check_pairs(weights: Sequence[torch.Tensor], grads: Sequence[torch.Tensor]) 
             )
         if g.is_sparse and g.sparse_dim() != 1:
             raise ValueError(f"grad{where}: a sparse grad must be row-sparse (sparse_dim=1)")
+
+
+_layout, _dtype, _shape, _is_cpu = (attrgetter(a) for a in ("layout", "dtype", "shape", "is_cpu"))
+_DENSE = {torch.strided}
+
+
+def _dense_cpu_pairs(weights: Sequence[torch.Tensor], grads: Sequence[torch.Tensor]) -> bool:
+    """The common case of :func:`check_pairs` for a whole list at once (C-level ``map``s
+    instead of a Python loop): dense floating CPU weights with dense grads that match them.
+    ``False`` means "not shown", and the per-item checks run (and name the culprit)."""
+    tensor = torch.Tensor
+    if not (
+        all(map(isinstance, weights, repeat(tensor)))
+        and all(map(isinstance, grads, repeat(tensor)))
+    ):
+        return False
+    dtypes = list(map(_dtype, weights))
+    return (
+        set(map(_layout, weights)) == _DENSE
+        and set(map(_layout, grads)) == _DENSE
+        and all(d.is_floating_point for d in set(dtypes))
+        and dtypes == list(map(_dtype, grads))
+        and list(map(_shape, weights)) == list(map(_shape, grads))
+        and all(map(_is_cpu, weights))
+        and all(map(_is_cpu, grads))
+    )

@@ -66,7 +66,9 @@ class GroupAdaGrad(Optimizer):
         _check_2d(weight)
         return torch.zeros((weight.shape[0], 1), dtype=weight.dtype, device=weight.device)
 
-    def _apply(self, index, weight, grad, state, multi_precision: bool) -> None:
+    def _apply(
+        self, index, weight, grad, state, multi_precision: bool, checked: bool = False
+    ) -> None:
         # checked here, before the base class counts the update
         indices, weights, _, _ = _as_batch(index, weight, grad, state)
         for i, w, wd in zip(indices, weights, self._get_wds(indices)):
@@ -77,7 +79,7 @@ class GroupAdaGrad(Optimizer):
                     f"wd must be 0: GroupAdaGrad has no weight decay, but parameter {i!r} has "
                     f"an effective wd of {wd} (wd x wd_mult)"
                 )
-        super()._apply(index, weight, grad, state, multi_precision)
+        super()._apply(index, weight, grad, state, multi_precision, checked)
 
     _fused_rule = "groupadagrad"  # fast path: optimizer/fused/group_adagrad.py
 

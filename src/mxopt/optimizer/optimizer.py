@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, ClassVar
 
 import torch
@@ -282,24 +284,44 @@ class Optimizer:
     def _update_count(self, index: Index | Sequence[Index]) -> None:
         """Count one update of each index; ``num_update`` is the largest count."""
         counts = self._index_update_count
-        for idx in index if isinstance(index, (list, tuple)) else [index]:
+        indices = index if isinstance(index, (list, tuple)) else [index]
+        if len(indices) > 1 and len(set(indices)) == len(indices):  # a batch, at once
+            new = [counts.get(i, self.begin_num_update) + 1 for i in indices]
+            counts.update(zip(indices, new))
+            self.num_update = max(self.num_update, *new)
+            return
+        for idx in indices:
             counts[idx] = counts.get(idx, self.begin_num_update) + 1
             self.num_update = max(counts[idx], self.num_update)
 
     def _get_lrs(self, indices: Sequence[Index]) -> list[float]:
         """Learning rates for ``indices`` (evaluates the scheduler once)."""
         lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
-        return [lr * self._mult(i, self.lr_mult, "lr_mult") for i in indices]
+        return self._scaled(lr, indices, self.lr_mult, "lr_mult")
 
     def _get_lr(self, index: Index) -> float:
         return self._get_lrs([index])[0]
 
     def _get_wds(self, indices: Sequence[Index]) -> list[float]:
         """Weight decays for ``indices``."""
-        return [self.wd * self._mult(i, self.wd_mult, "wd_mult") for i in indices]
+        return self._scaled(self.wd, indices, self.wd_mult, "wd_mult")
 
     def _get_wd(self, index: Index) -> float:
         return self._get_wds([index])[0]
+
+    def _scaled(
+        self, base: float, indices: Sequence[Index], mults: dict[Index, float], attr: str
+    ) -> list[float]:
+        """``base`` times each index's multiplier (see :meth:`_mult`), for a whole batch."""
+        if self.param_dict:
+            return [base * self._mult(i, mults, attr) for i in indices]
+        if not mults:
+            return [base * 1.0] * len(indices)
+        names = self.idx2name
+        return [
+            base * (mults[i] if i in mults else mults.get(names[i], 1.0) if i in names else 1.0)
+            for i in indices
+        ]
 
     def _mult(self, index: Index, mults: dict[Index, float], attr: str) -> float:
         if index in self.param_dict:
@@ -352,14 +374,22 @@ class Optimizer:
 
     def update_multi_precision(self, index, weight, grad, state) -> None:
         """Like :meth:`update`, through the float32 master copy of low-precision weights."""
+        self._update_multi_precision(index, weight, grad, state, checked=False)
+
+    def _update_multi_precision(self, index, weight, grad, state, checked: bool) -> None:
+        """:meth:`update_multi_precision`; ``checked``: the caller (the ``Updater``) has run
+        ``check_pairs`` on these weights and grads already."""
         first = weight[0] if isinstance(weight, (list, tuple)) and weight else weight
         if not isinstance(first, torch.Tensor) or not self._uses_master_copy(first):
-            self.update(index, weight, grad, state)
+            if getattr(self.update, "__func__", None) is Optimizer.update:
+                self._apply(index, weight, grad, state, multi_precision=False, checked=checked)
+            else:
+                self.update(index, weight, grad, state)
             return
         if self._native_multi_precision or (
             self._fused_enabled() and fused.rule_for(self) is not None
         ):
-            self._apply(index, weight, grad, state, multi_precision=True)
+            self._apply(index, weight, grad, state, multi_precision=True, checked=checked)
             return
         indices, weights, grads, states = _as_batch(index, weight, grad, state)
         check_pairs(weights, grads)
@@ -380,9 +410,12 @@ class Optimizer:
     # Where the float32 master copy sits in a native multi-precision state tuple.
     _master_position: ClassVar[int] = 0
 
-    def _apply(self, index, weight, grad, state, multi_precision: bool) -> None:
+    def _apply(
+        self, index, weight, grad, state, multi_precision: bool, checked: bool = False
+    ) -> None:
         indices, weights, grads, states = _as_batch(index, weight, grad, state)
-        check_pairs(weights, grads)
+        if not checked:
+            check_pairs(weights, grads)
         if multi_precision:
             self._check_master_states(states, master_at=self._master_position)
         self._validate_states(weights, states)
@@ -423,6 +456,9 @@ class Optimizer:
 
     def _validate_states(self, weights, states) -> None:
         """Check that every state tensor sits on its weight's device (before updating)."""
+        cpu = len(weights) > 1 and all(map(_is_cpu, weights))  # the common case, at once
+        if cpu and all(map(_is_cpu, _flat_states(states))):
+            return
         for i, (w, s) in enumerate(zip(weights, states)):
             for t in _tensors_in(s):
                 if t.device != w.device:
@@ -462,11 +498,35 @@ def _as_batch(index, weight, grad, state):
 
 
 def _tensors_in(state) -> list[torch.Tensor]:
+    """Every tensor in a (nested) state, in order."""
     if isinstance(state, torch.Tensor):
         return [state]
-    if isinstance(state, (tuple, list)):
-        return [t for s in state for t in _tensors_in(s)]
-    return []
+    if not isinstance(state, (tuple, list)):
+        return []
+    out: list[torch.Tensor] = []
+    for s in state:
+        if isinstance(s, torch.Tensor):
+            out.append(s)
+        elif isinstance(s, (tuple, list)):
+            out += _tensors_in(s)
+    return out
+
+
+def _flat_states(states: Sequence[State]) -> list[torch.Tensor]:
+    """``_tensors_in(states)``, with the common layouts (all tensors, all tuples of
+    tensors, all ``None``) flattened by C-level loops."""
+    if all(map(isinstance, states, repeat(torch.Tensor))):
+        return list(states)
+    if all(map(isinstance, states, repeat(tuple))):
+        flat = [t for s in states for t in s]
+        if all(map(isinstance, flat, repeat(torch.Tensor))):
+            return flat
+    elif states.count(None) == len(states):
+        return []
+    return _tensors_in(states)
+
+
+_is_cpu = attrgetter("is_cpu")
 
 
 def aggregation_size(default: int, upper: int | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import torch
@@ -44,7 +46,7 @@ class Updater:
 
     def __call__(self, index, grad, weight) -> None:
         if isinstance(index, (list, tuple)):
-            indices = [_as_key(i) for i in index]
+            indices = [i.decode() if isinstance(i, bytes) else i for i in index]
             grads, weights = list(grad), list(weight)
             if not len(indices) == len(grads) == len(weights):
                 raise ValueError(
@@ -56,20 +58,23 @@ class Updater:
         check_pairs(weights, grads)
         if weights:
             self.optimizer._set_current_context(weights[0].device.index or 0)
-        for idx, w in zip(indices, weights):
-            if idx not in self.states:
-                self.states[idx] = self.optimizer.create_state_multi_precision(idx, w)
-                self.states_synced[idx] = True
-            elif not self.states_synced.get(idx, True):
-                self.states[idx] = self.sync_state_context(self.states[idx], w.device)
-                self.states_synced[idx] = True
+        states, synced = self.states, self.states_synced
+        ready = all(map(states.__contains__, indices))  # (the common case, at once)
+        if not (ready and all(map(synced.get, indices, repeat(True)))):
+            for idx, w in zip(indices, weights):
+                if idx not in states:
+                    states[idx] = self.optimizer.create_state_multi_precision(idx, w)
+                    synced[idx] = True
+                elif not synced.get(idx, True):
+                    states[idx] = self.sync_state_context(states[idx], w.device)
+                    synced[idx] = True
         if self._batches_for_fast_path(indices, weights):
-            self._update_aggregated(indices, weights, grads, size=len(indices))
+            self._update(indices, weights, grads, list(map(states.__getitem__, indices)))
         elif self.aggregate_updates:
             self._update_aggregated(indices, weights, grads)
         else:
             for idx, w, g in zip(indices, weights, grads):
-                self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
+                self._update(idx, w, g, states[idx])
 
     def _batches_for_fast_path(self, indices: list, weights: list) -> bool:
         """Whether to hand the fast path every parameter in one call.
@@ -82,25 +87,36 @@ class Updater:
         counted = opt._counts_updates or opt._batch_safe
         if len(indices) < 2 or not counted or not opt._fused_enabled():
             return False
-        if any(w.dtype != weights[0].dtype for w in weights):
+        if len(set(map(_dtype, weights))) != 1:
             return False
         if fused.rule_for(opt) is None or len(set(indices)) != len(indices):
             return False
         counts, begin = opt._index_update_count, opt.begin_num_update
-        first = counts.get(indices[0], begin)
-        return all(counts.get(i, begin) == first for i in indices)
+        return len(set(map(counts.get, indices, repeat(begin)))) == 1
 
-    def _update_aggregated(self, indices, weights, grads, size: int | None = None) -> None:
+    def _update_aggregated(self, indices, weights, grads) -> None:
         by_dtype: dict[torch.dtype, list[tuple[Any, torch.Tensor, torch.Tensor]]] = {}
         for item in zip(indices, weights, grads):
             by_dtype.setdefault(item[1].dtype, []).append(item)
-        size = size or self.optimizer.aggregate_num
+        size = self.optimizer.aggregate_num
         for items in by_dtype.values():
             for start in range(0, len(items), size):
                 chunk = items[start : start + size]
                 idx, ws, gs = (tuple(x) for x in zip(*chunk))
                 states = [self.states[i] for i in idx]
-                self.optimizer.update_multi_precision(list(idx), list(ws), list(gs), states)
+                self._update(list(idx), list(ws), list(gs), states)
+
+    def _update(self, indices, weights, grads, states) -> None:
+        """``optimizer.update_multi_precision``, skipping the pair checks ``__call__`` ran
+        when the optimizer does not override it."""
+        opt = self.optimizer
+        if (
+            getattr(opt.update_multi_precision, "__func__", None)
+            is Optimizer.update_multi_precision
+        ):
+            opt._update_multi_precision(indices, weights, grads, states, checked=True)
+        else:
+            opt.update_multi_precision(indices, weights, grads, states)
 
     def sync_state_context(self, state: Any, device: torch.device) -> Any:
         """``state`` with every tensor moved to ``device`` (tuple/list types kept)."""
@@ -129,6 +145,9 @@ class Updater:
             raise ValueError("optimizer states must be a dict of index to state")
         self.states, self.optimizer = new_states, optimizer
         self.states_synced = dict.fromkeys(self.states, False)
+
+
+_dtype = attrgetter("dtype")
 
 
 def _as_key(index: Any) -> Any:

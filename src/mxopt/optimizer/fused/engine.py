@@ -23,8 +23,9 @@ from typing import Any
 
 import torch
 
+from . import replay as _replay
 from .codegen import Kernel
-from .launch import Item, forget, launch, library
+from .launch import Item, bump_versions, forget, launch, library
 
 __all__ = [
     "enabled",
@@ -114,6 +115,10 @@ class FusedRule:
     # Rules whose result depends on the order of the items (Nadam's shared schedule,
     # SGLD's noise stream) run fused only when the whole call is one bucket.
     ordered: bool = False
+    # ``plan`` depends only on the item's lr, wd, update count, number of states and
+    # whether its gradient came row-sparse, and changes nothing: the engine may call it
+    # once per distinct combination. (Nadam's advances a shared schedule: False.)
+    pure_plan: bool = True
 
     def sparse_mode(self, opt: Any) -> str:
         """What a row-sparse gradient means for ``opt`` (see ``sparse``)."""
@@ -274,6 +279,11 @@ def try_step(
     rule = rule_for(opt)
     if rule is None:
         return False
+    if not multi_precision and _replay.replay(
+        opt, rule, indices, weights, grads, states, lrs, wds, _runner(rule, opt)
+    ):
+        stats["tensors"] += len(weights)
+        return True
     mode = rule.sparse_mode(opt)
     buckets: dict[tuple[torch.device, str], _Bucket] = {}
     slow: list[int] = []
@@ -306,43 +316,62 @@ def try_step(
             opt._step_multi_precision(*sub)
         else:
             opt._step(*sub)
+    run = _runner(rule, opt)
     for bucket in (*buckets.values(), *deferred):
         if bucket.items[0].g.is_sparse:
             bucket.items[0] = bucket.items[0]._replace(g=bucket.items[0].g.to_dense())
-        if rule.run is not None:
-            rule.run(opt, bucket.items, bucket.ctype, bucket.variant)
-        else:
-            _run_planned(rule, opt, bucket)
+        run(bucket.items, bucket.variant, bucket.ctype)
         stats["tensors"] += len(bucket.items)
-        _bump_versions(bucket.items)
+    if multi_precision or rule.rows or slow or deferred or len(buckets) != 1:
+        _replay.forget_layout(opt)
+    else:
+        (bucket,) = buckets.values()
+        dense = all(it.rows is None and not it.sparse for it in bucket.items)
+        if dense:
+            _replay.remember(opt, rule, bucket.variant, weights, states, bucket.items)
+        else:
+            _replay.forget_layout(opt)
     return True
 
 
-def _run_planned(rule: FusedRule, opt: Any, bucket: _Bucket) -> None:
+def _runner(rule: FusedRule, opt: Any) -> Callable[[list[Item], str, torch.dtype], None]:
+    """Runs one bucket's items (rule.run or the planned launches), then bumps versions."""
+
+    def run(items: list[Item], variant: str, ctype: torch.dtype) -> None:
+        if rule.run is not None:
+            rule.run(opt, items, ctype, variant)
+        else:
+            _run_planned(rule, opt, items, variant, ctype)
+        _bump_versions(items)
+
+    return run
+
+
+def _run_planned(
+    rule: FusedRule, opt: Any, items: list[Item], variant: str, ctype: torch.dtype
+) -> None:
     assert rule.plan is not None
     groups: dict[str, tuple[Kernel, list[Item], list[Sequence[float]]]] = {}
-    for item in bucket.items:
-        kernel, scalars = rule.plan(opt, item, bucket.ctype)
+    memo: dict[tuple, tuple[Kernel, Sequence[float]]] | None = None
+    if rule.pure_plan and not rule.rows:
+        memo, counts = {}, opt._index_update_count
+    for item in items:
+        if memo is None:
+            kernel, scalars = rule.plan(opt, item, ctype)
+        else:
+            key = (
+                item.lr, item.wd, counts.get(item.index), len(item.states),
+                item.rows is None, item.sparse, item.low is None,
+            )  # fmt: skip
+            planned = memo.get(key)
+            if planned is None:
+                planned = memo[key] = rule.plan(opt, item, ctype)
+            kernel, scalars = planned
         group = groups.setdefault(kernel.name, (kernel, [], []))
         group[1].append(item)
         group[2].append(scalars)
-    for kernel, items, scalars in groups.values():
-        launch(kernel, bucket.variant, items, scalars)
-
-
-_bump = getattr(torch.autograd.graph, "increment_version", None)
-
-
-def bump_versions(tensors: Sequence[torch.Tensor]) -> None:
-    """Raw-pointer writes: keep autograd's version counters honest."""
-    if _bump is None:
-        return
-    try:
-        _bump(list(tensors))  # torch >= 2.5 takes a list (and skips inference tensors)
-    except (TypeError, RuntimeError):
-        for t in tensors:
-            if not t.is_inference():
-                _bump(t)
+    for kernel, group_items, scalars in groups.values():
+        launch(kernel, variant, group_items, scalars)
 
 
 def _bump_versions(items: Sequence[Item]) -> None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import repeat
 
 import torch
 
@@ -123,15 +124,6 @@ def _corrections(opt, t: int, ctype: torch.dtype) -> tuple[float, float]:
             in_dtype(1.0 - in_dtype(b2**t, ctype), ctype))  # fmt: skip
 
 
-def _trust(r1: float, r2: float, lower: float, upper: float) -> float:
-    """``f32(r1 / r2)`` with ``r1`` bounded (1 when a norm is 0)."""
-    if lower >= 0:
-        r1 = max(r1, lower)
-    if upper >= 0:
-        r1 = min(r1, upper)
-    return 1.0 if r1 == 0.0 or r2 == 0.0 else f32(r1 / r2)
-
-
 def _f64_sums(items: Sequence[Item], scalars) -> list[tuple[float, float]]:
     """float64: pass 1 per tensor into one scratch tensor, then the reference's norms."""
     scratch = torch.empty(max(it.w.numel() for it in items), dtype=torch.float64)
@@ -143,33 +135,64 @@ def _f64_sums(items: Sequence[Item], scalars) -> list[tuple[float, float]]:
     return sums
 
 
+def _count_and_rates(opt, items: list[Item]) -> tuple[list[float], list[float]]:
+    """Count each parameter's update, then read its lr and wd, one parameter at a time
+    as ``LAMB`` does. When the indices are distinct with equal counts (the ``Updater``'s
+    batches), every parameter then reads the same ``num_update``: counted at once."""
+    indices = [item.index for item in items]
+    counts, begin = opt._index_update_count, opt.begin_num_update
+    if len(set(indices)) == len(indices) and len(set(map(counts.get, indices, repeat(begin)))) == 1:
+        opt._update_count(indices)
+        return opt._get_lrs(indices), opt._get_wds(indices)
+    lrs, wds = [], []
+    for index in indices:
+        opt._update_count(index)
+        lrs.append(opt._get_lr(index))
+        wds.append(opt._get_wd(index))
+    return lrs, wds
+
+
+def _f32_column(values: list[float] | torch.Tensor) -> torch.Tensor:
+    """Values rounded to float32 (:func:`f32`), as a float64 column."""
+    return torch.as_tensor(values, dtype=torch.float64).to(torch.float32).to(torch.float64)
+
+
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
+    """The per-tensor scalars are built for all items at once in float64 tensors, with the
+    reference's operations and roundings (IEEE: the same values as with Python floats)."""
+    n = len(items)
     b1, b2 = f32(opt.beta1), f32(opt.beta2)
     betas = (b1, in_dtype(1.0 - b1, ctype), b2, in_dtype(1.0 - b2, ctype))
     eps, rescale, clip = f32(opt.epsilon), f32(opt.rescale_grad), _clip(opt)
+    lrs, wds = _count_and_rates(opt, items)
     counts = opt._index_update_count
-    corrections: dict[int, tuple[float, float]] = {}
-    phase1, rates = [], []
-    for item in items:  # LAMB counts, then reads the rate, one parameter at a time
-        opt._update_count(item.index)
-        lr, wd = f32(opt._get_lr(item.index)), f32(opt._get_wd(item.index))
-        t = counts[item.index]
-        if t not in corrections:
-            corrections[t] = _corrections(opt, t, ctype)
-        phase1.append((*betas, *corrections[t], eps, wd, rescale, clip))
-        rates.append(lr)
+    corrections = {t: _corrections(opt, t, ctype) for t in {counts[it.index] for it in items}}
+    c1_c2 = torch.tensor([corrections[counts[it.index]] for it in items], dtype=torch.float64)
+    phase1 = torch.empty((n, len(_PHASE1_SCALARS)), dtype=torch.float64)
+    phase1[:, :4] = torch.tensor(betas, dtype=torch.float64)
+    phase1[:, 4:6] = c1_c2
+    phase1[:, 6] = eps
+    phase1[:, 7] = _f32_column(wds)
+    phase1[:, 8] = rescale
+    phase1[:, 9] = clip
     if variant == "f64":
-        sums = _f64_sums(items, phase1)
+        sums = torch.tensor(_f64_sums(items, phase1.tolist()), dtype=torch.float64)
     else:
-        acc = launch(LAMB_PHASE1, variant, items, phase1)
-        assert acc is not None
-        sums = acc.tolist()
+        sums = launch(LAMB_PHASE1, variant, items, phase1)
+        assert sums is not None
+    # float32 sums of squares -> float32 norms, as ``lamb_multi_rule`` takes them
+    w_norm, u_norm = (_f32_column(s) for s in sums.to(torch.float32).double().sqrt().T)
     lower, upper = _bound(opt.lower_bound), _bound(opt.upper_bound)
-    phase2 = []
-    for sc, lr, (w2, u2) in zip(phase1, rates, sums):
-        # float32 sums of squares -> float32 norms, as ``lamb_multi_rule`` takes them
-        ratio = _trust(f32(f32(w2) ** 0.5), f32(f32(u2) ** 0.5), lower, upper)
-        phase2.append((*sc[4:8], in_dtype(lr * ratio, ctype)))  # c1, c2, epsilon, wd
+    if lower >= 0:
+        w_norm = torch.clamp(w_norm, min=lower)
+    if upper >= 0:
+        w_norm = torch.clamp(w_norm, max=upper)
+    ratio = (w_norm / u_norm).to(torch.float32).double()
+    ratio = torch.where((w_norm == 0.0) | (u_norm == 0.0), 1.0, ratio)
+    lr_adj = _f32_column(lrs) * ratio
+    if ctype != torch.float64:
+        lr_adj = lr_adj.to(ctype).double()
+    phase2 = torch.cat([phase1[:, 4:8], lr_adj[:, None]], dim=1)  # c1, c2, epsilon, wd
     launch(LAMB_PHASE2, variant, items, phase2)
 
 

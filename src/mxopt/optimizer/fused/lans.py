@@ -28,8 +28,6 @@ Row-sparse gradients are treated as dense ones, as on the reference path.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from ...ndarray.ops._common import in_dtype
@@ -99,46 +97,63 @@ def _applies(opt) -> bool:
     )
 
 
-def _norm(sum_sq: float, ctype: torch.dtype) -> float:
-    """A norm from a double sum of squares, as torch returns it in ``ctype``."""
-    return in_dtype(math.sqrt(sum_sq), ctype)
+def _rounded(x: torch.Tensor, ctype: torch.dtype) -> torch.Tensor:
+    """float64 values rounded to ``ctype`` (:func:`in_dtype`, element-wise)."""
+    return x if ctype == torch.float64 else x.to(ctype).to(torch.float64)
 
 
-def _trust(r1: float, r2: float) -> float:
-    return 1.0 if r1 == 0.0 or r2 == 0.0 else r1 / r2
+def _norm(sum_sq: torch.Tensor, ctype: torch.dtype) -> torch.Tensor:
+    """Norms from double sums of squares, as torch returns them in ``ctype``."""
+    return _rounded(sum_sq.sqrt(), ctype)
+
+
+def _trust(r1: torch.Tensor, r2: torch.Tensor) -> torch.Tensor:
+    return torch.where((r1 == 0.0) | (r2 == 0.0), 1.0, r1 / r2)
+
+
+def _column(values, n: int) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float64).expand(n)
 
 
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
-    b1, b2 = opt.beta1, opt.beta2
+    """The per-tensor scalars are computed for all items at once, in float64 tensors with
+    the reference's operations and roundings (IEEE: the same results as Python floats)."""
+    n, b1, b2 = len(items), opt.beta1, opt.beta2
     rescale = in_dtype(opt.rescale_grad, ctype)
-    clip = clip_bound(opt.clip_gradient)
-    eps = in_dtype(opt.epsilon, ctype)
-    betas = tuple(in_dtype(x, ctype) for x in (b1, 1.0 - b1, b2, 1.0 - b2))
-    g2 = launch(LANS_GRAD_NORM, variant, items, [(rescale,)] * len(items))
+    betas = [in_dtype(x, ctype) for x in (b1, 1.0 - b1, b2, 1.0 - b2)]
+    g2 = launch(LANS_GRAD_NORM, variant, items, _column(rescale, n)[:, None])
     assert g2 is not None
     counts = opt._index_update_count
     corrections: dict[int, tuple[float, float]] = {}
-    common = []
-    for item, s in zip(items, g2[:, 0].tolist()):
-        t = counts[item.index]
-        if t not in corrections:
-            corrections[t] = (in_dtype(1.0 - b1**t, ctype), in_dtype(1.0 - b2**t, ctype))
-        gnorm = _norm(s, ctype)
-        gnorm = gnorm if gnorm > 0.0 else 1.0
-        common.append((rescale, gnorm, clip, *corrections[t], eps, in_dtype(item.wd, ctype)))
-    sums = launch(LANS_MOMENTS, variant, items, [(*sc, *betas) for sc in common])
+    for t in {counts[item.index] for item in items}:
+        corrections[t] = (in_dtype(1.0 - b1**t, ctype), in_dtype(1.0 - b2**t, ctype))
+    c1_c2 = torch.tensor([corrections[counts[item.index]] for item in items], dtype=torch.float64)
+    gnorm = _norm(g2[:, 0], ctype)
+    wd = _rounded(torch.tensor([item.wd for item in items], dtype=torch.float64), ctype)
+    common = torch.stack(
+        [
+            _column(rescale, n),
+            torch.where(gnorm > 0.0, gnorm, 1.0),
+            _column(clip_bound(opt.clip_gradient), n),
+            c1_c2[:, 0],
+            c1_c2[:, 1],
+            _column(in_dtype(opt.epsilon, ctype), n),
+            wd,
+        ],
+        dim=1,
+    )
+    moments = torch.cat([common, torch.tensor(betas, dtype=torch.float64).expand(n, 4)], dim=1)
+    sums = launch(LANS_MOMENTS, variant, items, moments)
     assert sums is not None
-    apply = []
-    for item, sc, (w2, p2, q2) in zip(items, common, sums.tolist()):
-        r1 = _norm(w2, ctype)
-        if opt.lower_bound is not None:
-            r1 = max(r1, opt.lower_bound)
-        if opt.upper_bound is not None:
-            r1 = min(r1, opt.upper_bound)
-        a = item.lr * b1 * _trust(r1, _norm(p2, ctype))
-        b = item.lr * (1.0 - b1) * _trust(r1, _norm(q2, ctype))
-        apply.append((*sc, in_dtype(a, ctype), in_dtype(b, ctype)))
-    launch(LANS_APPLY, variant, items, apply)
+    r1 = _norm(sums[:, 0], ctype)
+    if opt.lower_bound is not None:
+        r1 = torch.clamp(r1, min=opt.lower_bound)
+    if opt.upper_bound is not None:
+        r1 = torch.clamp(r1, max=opt.upper_bound)
+    lr = torch.tensor([item.lr for item in items], dtype=torch.float64)
+    a = _rounded(lr * b1 * _trust(r1, _norm(sums[:, 1], ctype)), ctype)
+    b = _rounded(lr * (1.0 - b1) * _trust(r1, _norm(sums[:, 2], ctype)), ctype)
+    launch(LANS_APPLY, variant, items, torch.cat([common, a[:, None], b[:, None]], dim=1))
 
 
 RULE = FusedRule(

@@ -11,6 +11,8 @@ import ctypes
 import os
 from array import array
 from collections.abc import Callable, Sequence
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 import torch
@@ -18,7 +20,7 @@ import torch
 from . import build
 from .codegen import Kernel, pointer_count, render
 
-__all__ = ["Item", "launch", "library", "forget"]
+__all__ = ["Item", "launch", "library", "forget", "function", "call", "bump_versions"]
 
 
 class Item(NamedTuple):
@@ -42,6 +44,7 @@ class Item(NamedTuple):
 
 _sources: dict[str, str] = {}  # kernel name -> its rendered C source (memo)
 _libraries: dict[tuple, ctypes.CDLL] = {}  # (kernel name, CC, cache dir) -> library
+_functions: dict[tuple, Any] = {}  # (kernel name, variant, CC, cache dir) -> C function
 
 
 def library(kernel: Kernel) -> ctypes.CDLL | None:
@@ -63,8 +66,63 @@ def forget(kernel_names: Sequence[str]) -> None:
     """Drop the memoised source and libraries of these kernels (a rule was replaced)."""
     for name in kernel_names:
         _sources.pop(name, None)
-        for key in [key for key in _libraries if key[0] == name]:
-            del _libraries[key]
+        for table in (_libraries, _functions):
+            for key in [key for key in table if key[0] == name]:
+                del table[key]
+
+
+def function(kernel: Kernel, variant: str) -> Any:
+    """The C function of ``kernel`` for ``variant`` (its library is built on first use)."""
+    env = os.environ
+    key = (kernel.name, variant, env.get("CC"), env.get("MXOPT_CACHE_DIR"))
+    fn = _functions.get(key)
+    if fn is None:
+        lib = library(kernel)
+        assert lib is not None  # try_step checked
+        fn = getattr(lib, kernel.symbol(variant))
+        fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * 4
+        fn.restype = None
+        fn.max_threads = lib.mxopt_max_threads
+        _functions[key] = fn
+    return fn
+
+
+def call(kernel: Kernel, variant: str, nt: int, ptrs, numels, scalars) -> torch.Tensor | None:
+    """One C call over ``nt`` tensors from flat tables (``array``s or int64/float64 tensors):
+    ``ptrs`` (:func:`~.codegen.pointer_count` addresses per tensor), ``numels`` and
+    ``scalars`` (``len(kernel.scalars)`` per tensor, at least one). Returns the per-tensor
+    sums (``[nt, len(kernel.sums)]`` float64) when the kernel has any."""
+    fn = function(kernel, variant)
+    acc = None
+    if kernel.sums:
+        acc = torch.zeros((nt, len(kernel.sums), fn.max_threads()), dtype=torch.float64)
+    fn(
+        nt,
+        _address(ptrs),
+        _address(numels),
+        _address(scalars),
+        acc.data_ptr() if acc is not None else None,
+    )
+    return acc.sum(dim=2) if acc is not None else None
+
+
+def _address(table) -> int:
+    return table.data_ptr() if isinstance(table, torch.Tensor) else table.buffer_info()[0]
+
+
+_bump = getattr(torch.autograd.graph, "increment_version", None)
+
+
+def bump_versions(tensors: Sequence[torch.Tensor]) -> None:
+    """Raw-pointer writes: keep autograd's version counters honest."""
+    if _bump is None:
+        return
+    try:
+        _bump(list(tensors))  # torch >= 2.5 takes a list (and skips inference tensors)
+    except (TypeError, RuntimeError):
+        for t in tensors:
+            if not t.is_inference():
+                _bump(t)
 
 
 def _pointer_rows(kernel: Kernel, item: Item, states, with_low: bool) -> torch.Tensor:
@@ -87,40 +145,72 @@ def _pointer_rows(kernel: Kernel, item: Item, states, with_low: bool) -> torch.T
     return torch.stack(cols, dim=1)
 
 
-def _item_states(item: Item) -> tuple[torch.Tensor, ...]:
-    return item.states
+_w, _g, _low, _rows, _states = map(attrgetter, ("w", "g", "low", "rows", "states"))
+_NONE_ID = {id(None)}
 
 
 def _no_states(item: Item) -> tuple[torch.Tensor, ...]:
     return ()
 
 
+_ptr = torch.Tensor.data_ptr
+
+
+def _launch_dense(kernel: Kernel, variant: str, items, scalars, pick) -> torch.Tensor | None:
+    """:func:`launch` for dense items: the tables built column by column (C-level maps)."""
+    n_states = len(kernel.states) + len(kernel.row_states)
+    if isinstance(scalars, torch.Tensor):  # float64 [len(items), len(kernel.scalars)]
+        if scalars.shape != (len(items), len(kernel.scalars)) or not kernel.scalars:
+            raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
+        flat = scalars.to(torch.float64).contiguous()
+    elif set(map(len, scalars)) != {len(kernel.scalars)}:
+        raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
+    elif kernel.scalars:
+        flat = array("d", chain.from_iterable(scalars))
+    else:
+        flat = array("d", [0.0]) * len(items)
+    chosen = [] if pick is _no_states else list(map(pick, items))
+    if chosen and set(map(len, chosen)) != {n_states}:
+        raise ValueError(f"{kernel.name}: expected {n_states} state tensors")
+    weights = list(map(_w, items))
+    columns = [weights]
+    if kernel.reads_grad:
+        columns.append(list(map(_g, items)))
+    columns += [list(map(itemgetter(j), chosen)) for j in range(n_states)]
+    npc = pointer_count(kernel, variant)
+    if npc > len(columns):  # the low-precision weight copies
+        columns.append(list(map(_low, items)))
+    nt = len(items)
+    table = array("q", bytes(8 * npc * nt))
+    for j, column in enumerate(columns):
+        table[j::npc] = array("q", map(_ptr, column))
+    numels = array("q", map(torch.Tensor.numel, weights))
+    return call(kernel, variant, nt, table, numels, flat)
+
+
 def launch(
     kernel: Kernel,
     variant: str,
     items: Sequence[Item],
-    scalars: Sequence[Sequence[float]],
+    scalars: Sequence[Sequence[float]] | torch.Tensor,
     states: Callable[[Item], Sequence[torch.Tensor]] | None = None,
 ) -> torch.Tensor | None:
     """Run ``kernel`` once over ``items`` (one C call, one pass over their memory).
 
-    ``scalars[j]`` are item ``j``'s values for ``kernel.scalars``; ``states(item)`` picks
+    ``scalars[j]`` are item ``j``'s values for ``kernel.scalars`` (a sequence per item, or
+    for dense items a float64 tensor ``[len(items), len(kernel.scalars)]``); ``states(item)`` picks
     the item's tensors for ``kernel.states`` (default: all of ``item.states``, or none for a
     kernel without states). Returns
     the per-item sums (``[len(items), len(kernel.sums)]`` float64) when the kernel has any.
     """
-    lib = library(kernel)
-    assert lib is not None  # try_step checked
-    fn = getattr(lib, kernel.symbol(variant))
-    if fn.argtypes is None:
-        fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * 4
-        fn.restype = None
     if states is not None:
         pick = states
     elif kernel.states or kernel.row_states:
-        pick = _item_states
+        pick = _states
     else:  # a kernel over w/g only (a norm pass) takes none of the item's states
         pick = _no_states
+    if items and set(map(id, map(_rows, items))) == _NONE_ID:
+        return _launch_dense(kernel, variant, items, scalars, pick)
     dense_ptrs: list[int] = []
     blocks: list[torch.Tensor] = []
     numels: list[int] = []
@@ -159,20 +249,12 @@ def launch(
                 counts.append(torch.full((r,), item.w.numel() // max(item.w.shape[0], 1)))
                 one = torch.tensor(list(sc) or [0.0], dtype=torch.float64)
                 scal.append(one.repeat(r))
-        n_t, s_t = torch.cat(counts), torch.cat(scal)
-        nt = n_t.numel()
-        addresses = (ptr.data_ptr(), n_t.data_ptr(), s_t.data_ptr())
-        keep = (ptr, n_t, s_t)  # alive until the call returns
+        tables = (ptr, torch.cat(counts), torch.cat(scal))
+        nt = tables[1].numel()
     else:  # plain arrays: far cheaper to build than tensors for a handful of items
-        keep = (array("q", dense_ptrs), array("q", numels), array("d", flat_scalars))
+        tables = (array("q", dense_ptrs), array("q", numels), array("d", flat_scalars))
         nt = len(numels)
-        addresses = tuple(a.buffer_info()[0] for a in keep)
     if nt == 0:
         return None
-    assert len(keep[2]) == nt * ns
-    acc = None
-    if kernel.sums:
-        threads = lib.mxopt_max_threads()
-        acc = torch.zeros((nt, len(kernel.sums), threads), dtype=torch.float64)
-    fn(nt, *addresses, acc.data_ptr() if acc is not None else None)
-    return acc.sum(dim=2) if acc is not None else None
+    assert len(tables[2]) == nt * ns
+    return call(kernel, variant, nt, *tables)

@@ -111,5 +111,6 @@ RULE = FusedRule(
     plan=_plan,
     sparse="dense",  # the reference densifies a row-sparse gradient
     ordered=True,  # the shared m_schedule advances item by item
+    pure_plan=False,  # (so plan runs for every item, in order)
 )
 register_rule("nadam", RULE)

@@ -96,7 +96,13 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         kernel, pick = RMSPROP_CENTERED, None
     else:  # the reference reads n = state[0] only
         kernel, pick = RMSPROP, _first_state
-    scalars = [_scalars(opt, item, ctype) for item in items]
+    memo: dict[tuple[float, float], list[float]] = {}
+    scalars = []
+    for item in items:  # (one set per distinct lr and wd)
+        key = (item.lr, item.wd)
+        if key not in memo:
+            memo[key] = _scalars(opt, item, ctype)
+        scalars.append(memo[key])
     launch(kernel, variant, items, scalars, states=pick)
 
 

@@ -1,0 +1,282 @@
+"""Replaying a fused call whose layout was validated by an earlier call.
+
+A training loop hands the optimizer the same parameters every step. The first call goes
+through the engine's per-tensor checks; when the kernels took every parameter (dense
+gradients, one bucket, no multi-precision), the call's *layout* is remembered: the
+addresses, shapes and dtype of the weights and of their states. A later call is matched
+against it with whole-list ``map``\\ s over tensor attributes (C loops, well under a
+microsecond per tensor) instead of a Python function per tensor. For one-pass rules whose
+``plan`` is pure, the pointer table is then rebuilt from the remembered addresses and the
+new gradients' addresses, with one ``plan`` call per distinct ``(lr, wd, count)``.
+
+Everything a kernel relies on is checked again on every call: each weight's and state's
+address, shape, dtype, contiguity and device; each gradient's layout, dtype, shape,
+device, contiguity and address (which must not be a weight's or a state's); autograd.
+What is not redone is what follows from those equalities: aliasing among weights and
+states, and the mapping from a state to its kernel operands, which is remembered by kind
+(all ``None``, all tensors, or all tuples of one length whose tensors at the same
+positions are the kernel's states and whose other entries are ``None``, exactly as
+``states_of`` gave them; for other layouts ``states_of`` is called again). A layout
+holds addresses, never tensors, so it keeps no memory alive.
+"""
+
+from __future__ import annotations
+
+import weakref
+from array import array
+from collections.abc import Sequence
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple
+
+import torch
+
+from .codegen import Kernel, pointer_count
+from .launch import Item, bump_versions, call
+
+__all__ = ["Layout", "remember", "forget_layout", "replay", "stats"]
+
+_ptr = torch.Tensor.data_ptr
+_contiguous = torch.Tensor.is_contiguous
+_shape, _dtype, _layout, _cpu, _needs_grad = (
+    attrgetter(a) for a in ("shape", "dtype", "layout", "is_cpu", "requires_grad")
+)
+_STRIDED = {torch.strided}
+
+# How many calls were replayed in this process (for tests and benchmarks).
+stats = {"replays": 0}
+# Per optimizer: the layout of its last fully fused call.
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class Layout:
+    """The validated layout of one fully fused call (addresses and shapes, no tensors)."""
+
+    __slots__ = (
+        "rule", "variant", "dtypes", "n", "kind", "k", "picks", "wptrs", "shapes", "sptrs",
+        "sshapes", "static", "numels", "_templates",
+    )  # fmt: skip
+
+    def __init__(self, rule: Any, variant: str, weights, states, kind: _Kind) -> None:
+        self.rule, self.variant, self.kind = rule, variant, kind
+        self.k = len(kind.picks)
+        self.dtypes = {weights[0].dtype}
+        self.n = len(weights)
+        self.wptrs = list(map(_ptr, weights))
+        self.shapes = list(map(_shape, weights))
+        flat = _flatten(kind, states)
+        assert flat is not None
+        self.sptrs = list(map(_ptr, flat))
+        self.sshapes = list(map(_shape, flat))
+        self.static = frozenset(self.wptrs + self.sptrs)
+        self.numels = array("q", map(torch.Tensor.numel, weights))
+        self._templates: dict[str, array] = {}
+
+    def match(self, weights, grads, states) -> tuple[list[int], list[torch.Tensor]] | None:
+        """The gradients' addresses and the flat state tensors when this call has the
+        remembered layout, else ``None``."""
+        if len(weights) != self.n or len(grads) != self.n or len(states) != self.n:
+            return None
+        try:
+            if list(map(_ptr, weights)) != self.wptrs or list(map(_shape, weights)) != self.shapes:
+                return None
+            flat = _flatten(self.kind, states)
+            if flat is None or list(map(_ptr, flat)) != self.sptrs:
+                return None
+            tensors = list(weights) + flat
+            if not (
+                set(map(_dtype, tensors)) == self.dtypes
+                and list(map(_shape, flat)) == self.sshapes
+                and all(map(_contiguous, tensors))
+                and all(map(_cpu, weights))
+                and set(map(_layout, grads)) == _STRIDED
+                and set(map(_dtype, grads)) == self.dtypes
+                and list(map(_shape, grads)) == self.shapes
+                and all(map(_contiguous, grads))
+                and all(map(_cpu, grads))
+            ):
+                return None
+            gptrs = list(map(_ptr, grads))
+            if not self.static.isdisjoint(gptrs):
+                return None  # a gradient aliases a weight or a state
+            if torch.is_grad_enabled() and (
+                any(map(_needs_grad, tensors)) or any(map(_needs_grad, grads))
+            ):
+                return None
+        except (TypeError, RuntimeError, AttributeError):
+            return None  # not tensors, or tensors without storage (sparse)
+        return gptrs, flat
+
+    def template(self, kernel: Kernel) -> array:
+        """The pointer table of ``kernel`` with the weights' and states' addresses filled
+        in and zeros where the gradients' go."""
+        table = self._templates.get(kernel.name)
+        if table is None:
+            npc = pointer_count(kernel, self.variant)
+            table = array("q", bytes(8 * npc * self.n))
+            table[0::npc] = array("q", self.wptrs)
+            first = 1 + int(kernel.reads_grad)
+            if kernel.states:
+                for j in range(self.k):
+                    table[first + j :: npc] = array("q", self.sptrs[j :: self.k])
+            self._templates[kernel.name] = table
+        return table
+
+    def item_states(self, states, flat) -> list[tuple[torch.Tensor, ...]]:
+        """Each item's state tensors, as ``states_of`` gave them."""
+        form, length, picks, states_of = self.kind
+        if form == "none":
+            return [()] * self.n
+        if form == "call":
+            return list(map(states_of, states))
+        if form == "tensor":
+            return [(t,) for t in flat]
+        if len(picks) == length:
+            return list(states)
+        k = len(picks)
+        return [tuple(flat[j : j + k]) for j in range(0, len(flat), k)]
+
+
+class _Kind(NamedTuple):
+    """How each state gives the kernel's state tensors: ``form`` ``"none"`` (``None``:
+    no tensors), ``"tensor"`` (the state itself), ``"tuple"`` (a tuple of ``length``
+    whose entries at ``picks`` are the tensors, in that order, and the others ``None``)
+    or ``"call"`` (whatever the rule's ``states_of`` gives, ``length`` tensors)."""
+
+    form: str
+    length: int = 0
+    picks: tuple[int, ...] = ()
+    states_of: Any = None
+
+
+def _flatten(kind: _Kind, states: Sequence[Any]) -> list[torch.Tensor] | None:
+    """The state tensors of a call in order, if every state has the remembered kind."""
+    form, length, picks, states_of = kind
+    if form == "none":
+        return [] if states.count(None) == len(states) else None
+    if form == "tensor":
+        ok = all(map(isinstance, states, repeat(torch.Tensor)))
+        return list(states) if ok else None
+    if form == "call":
+        per = list(map(states_of, states))
+        if None in per or set(map(len, per)) != {length}:
+            return None
+        flat = [t for ts in per for t in ts]
+    elif not all(map(isinstance, states, repeat(tuple))) or set(map(len, states)) != {length}:
+        return None
+    elif len(picks) == length:
+        flat = [t for s in states for t in s]
+    else:
+        n = len(states)
+        for p in range(length):
+            if p not in picks and list(map(itemgetter(p), states)).count(None) != n:
+                return None
+        flat = [s[p] for s in states for p in picks]
+    return flat if all(map(isinstance, flat, repeat(torch.Tensor))) else None
+
+
+def _kind_of(state: Any, tensors: tuple[torch.Tensor, ...]) -> _Kind | None:
+    if state is None:
+        return _Kind("none") if not tensors else None
+    if isinstance(state, torch.Tensor):
+        return _Kind("tensor", 1, (0,)) if len(tensors) == 1 and tensors[0] is state else None
+    if type(state) is not tuple:
+        return None
+    picks = []
+    for t in tensors:
+        at = [p for p, s in enumerate(state) if s is t]
+        if len(at) != 1:
+            return None
+        picks.append(at[0])
+    rest = [s for p, s in enumerate(state) if p not in picks]
+    return _Kind("tuple", len(state), tuple(picks)) if rest.count(None) == len(rest) else None
+
+
+def _kind(rule: Any, states: Sequence[Any], items: Sequence[Item]) -> _Kind | None:
+    """How the items' state tensors come from the states: one simple way for all, else
+    by calling ``states_of`` (which gave them), when it gives each item as many."""
+    first = _kind_of(states[0], items[0].states)
+    if first is not None and all(_kind_of(s, it.states) == first for s, it in zip(states, items)):
+        return first
+    length = len(items[0].states)
+    if any(len(it.states) != length for it in items):
+        return None
+    return _Kind("call", length, tuple(range(length)), rule.states_of)
+
+
+def remember(opt: Any, rule: Any, variant: str, weights, states, items: Sequence[Item]) -> None:
+    """Remember the layout of a call whose items (one per parameter, in call order, all
+    dense, one bucket) the kernels have just updated."""
+    kind = _kind(rule, states, items)
+    if kind is None or any(it.w is not w for it, w in zip(items, weights)):
+        _LAYOUTS.pop(opt, None)
+        return
+    _LAYOUTS[opt] = Layout(rule, variant, weights, states, kind)
+
+
+def forget_layout(opt: Any) -> None:
+    """Drop ``opt``'s remembered layout."""
+    _LAYOUTS.pop(opt, None)
+
+
+def replay(opt: Any, rule: Any, indices, weights, grads, states, lrs, wds, run_items) -> bool:
+    """Run the call on the remembered layout if it matches; ``False`` if not (nothing done).
+
+    ``run_items(items, variant, ctype)`` runs a bucket of items the engine's way (for rules
+    with several passes or an impure plan)."""
+    layout = _LAYOUTS.get(opt)
+    if layout is None or layout.rule is not rule:
+        return False
+    hit = layout.match(weights, grads, states)
+    if hit is None:
+        return False
+    stats["replays"] += 1
+    gptrs, flat = hit
+    (ctype,) = layout.dtypes
+    if rule.plan is not None and rule.pure_plan:
+        args = (indices, weights, grads, states, lrs, wds, gptrs, flat, ctype)
+        if _run_table(opt, rule, layout, *args):
+            bump_versions(list(weights) + flat)
+            return True
+    item_states = layout.item_states(states, flat)
+    items = list(map(Item, indices, weights, grads, item_states, lrs, wds))
+    run_items(items, layout.variant, ctype)
+    return True
+
+
+def _run_table(opt, rule, layout: Layout, indices, weights, grads, states, lrs, wds,
+               gptrs, flat, ctype) -> bool:  # fmt: skip
+    """A one-pass rule: one ``plan`` per distinct ``(lr, wd, count)``, one C call.
+    ``False`` (nothing done) when the plans pick several kernels."""
+    counts = opt._index_update_count
+    keys = list(zip(lrs, wds, map(counts.get, indices)))
+    firsts: dict[tuple, int] = {keys[0]: 0}
+    if len(set(keys)) > 1:  # (usually one key: same lr, wd and count for every tensor)
+        for j, key in enumerate(keys):
+            firsts.setdefault(key, j)
+    item_states = None
+    plans = {}
+    for key, j in firsts.items():
+        if item_states is None:
+            item_states = layout.item_states(states, flat)
+        item = Item(indices[j], weights[j], grads[j], item_states[j], lrs[j], wds[j])
+        plans[key] = rule.plan(opt, item, ctype)
+    kernels = {kernel.name: kernel for kernel, _ in plans.values()}
+    if len(kernels) != 1:
+        return False
+    (kernel,) = kernels.values()
+    if kernel.states and len(kernel.states) != layout.k or kernel.row_states:
+        return False
+    table = array("q", layout.template(kernel))
+    if kernel.reads_grad:
+        table[1 :: pointer_count(kernel, layout.variant)] = array("q", gptrs)
+    if any(len(s) != len(kernel.scalars) for _, s in plans.values()):
+        raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
+    if len(plans) == 1:
+        (scalars,) = (tuple(s) or (0.0,) for _, s in plans.values())
+        flat_scalars = array("d", scalars) * layout.n
+    else:
+        per_key = {key: tuple(s) or (0.0,) for key, (_, s) in plans.items()}
+        flat_scalars = array("d", chain.from_iterable(map(per_key.__getitem__, keys)))
+    call(kernel, layout.variant, layout.n, table, layout.numels, flat_scalars)
+    return True
