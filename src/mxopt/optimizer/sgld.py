@@ -7,7 +7,7 @@ import weakref
 
 import torch
 
-from .. import random as _random
+from .. import _philox
 from ..ndarray.ops.sgld import sgld_rule
 from ._densify import dense
 from .optimizer import Optimizer, register
@@ -25,19 +25,26 @@ class SGLD(Optimizer):
     r"""Stochastic gradient Langevin dynamics (Welling & Teh, 2011): SGD at half the
     learning rate plus Gaussian noise, so the weights sample from the posterior.
 
-    With :math:`G = \mathrm{clip}(r g)` and fresh noise :math:`\xi \sim \mathcal N(0, \eta)`
-    for every element (standard deviation :math:`\sqrt\eta`):
+    With :math:`G = \mathrm{clip}(r g)` and fresh noise :math:`\sigma z`,
+    :math:`\sigma = \sqrt\eta`, :math:`z \sim \mathcal N(0, 1)` for every element:
 
     .. math::
 
-        w \leftarrow w - \tfrac{\eta}{2}(G + \lambda w) + \xi
+        w \leftarrow w - \tfrac{\eta}{2}(G + \lambda w) + \sigma z
 
     No state. Clipping is MXNet's Python-side rule (whenever ``clip_gradient is not
     None``). A row-sparse gradient is used as a dense gradient with zero rows (every
-    element still gets noise). The noise is drawn in the weight's dtype from ``generator``
-    when given, else from the generator installed by ``mx.random.use_generator``, else
-    from torch's default generator (seeded by ``mx.random.seed``): runs are reproducible,
-    but the draws differ from MXNet's own random streams.
+    element still gets noise).
+
+    The noise is mxopt's own counter-based stream (:mod:`mxopt._philox`): each updated
+    parameter, in call order, takes one 64-bit key from ``generator`` when given, else
+    from the generator installed by ``mx.random.use_generator``, else from torch's
+    default generator (seeded by ``mx.random.seed``); :math:`z_e` for flat element
+    :math:`e` is then Box-Muller on the Philox4x32-10 output for counter
+    :math:`\lfloor e/4 \rfloor` under that key (in float32; :math:`\sigma z` in float32,
+    or in float64 for float64 weights, then in the weight's dtype). Runs are reproducible
+    and the fused kernels generate the same numbers in place, but the draws differ from
+    MXNet's random streams and from torch's ``normal_``.
 
     Parameters
     ----------
@@ -81,9 +88,11 @@ class SGLD(Optimizer):
         return None
 
     def _draw_noise(self, weight: torch.Tensor, lr: float) -> torch.Tensor:
-        """:math:`\\mathcal N(0, \\sqrt{lr}^2)` draws shaped like ``weight``, in its dtype."""
-        noise = torch.empty_like(weight, memory_format=torch.contiguous_format)
-        return _random.fill_normal(noise, 0.0, math.sqrt(lr), self.generator)
+        """:math:`\\mathcal N(0, lr)` noise shaped like ``weight``, in its dtype: one key
+        from the generator, then its counter-based normals times :math:`\\sqrt{lr}`.
+        (Overridable: the fast path then calls it and adds what it returns.)"""
+        (key,) = _philox.draw_keys(1, self.generator, weight.device)
+        return _philox.gaussian(key, weight.shape, weight.dtype, math.sqrt(lr), weight.device)
 
     def _step(self, indices, weights, grads, states, lrs, wds) -> None:
         for w, g, lr, wd in zip(weights, grads, lrs, wds):

@@ -203,11 +203,15 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     else:
         mults = [opt._get_lbmult(u.count) for u in updates]
     groups: dict[tuple[bool, bool], tuple[list[Item], list, dict]] = {}
+    memo: dict[tuple[float, float, bool], tuple[float, ...]] = {}
     for u, mult in zip(updates, mults):
         key = (bool(u.item.states), u.running is not None)  # (momentum, running sum)
         group_items, scalars, sums = groups.setdefault(key, ([], [], {}))
         group_items.append(u.item)
-        scalars.append(_sgd_scalars(opt, u.lr * mult, u.wd, key[0], ctype))
+        rates = (u.lr * mult, u.wd, key[0])
+        if rates not in memo:  # (one set per distinct rate, decay and momentum)
+            memo[rates] = _sgd_scalars(opt, *rates, ctype)
+        scalars.append(memo[rates])
         sums[id(u.item)] = u.running
     for key, (group_items, scalars, sums) in groups.items():
         launch(UPDATES[key], variant, group_items, scalars, states=_Pick(sums, with_mom=True))

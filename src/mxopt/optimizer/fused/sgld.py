@@ -1,42 +1,166 @@
-r"""Fused SGLD: the drift and the noise of :func:`mxopt.ndarray.ops.sgld.sgld_rule` in one
-pass over w, g and the noise.
+r"""Fused SGLD: the drift of :func:`mxopt.ndarray.ops.sgld.sgld_rule` and its Gaussian noise
+in one pass over w and g, the noise generated inside the kernel (no noise tensor).
 
 .. math::
 
     G = \mathrm{clip}(r g),\qquad
-    w \leftarrow \Big(w - \tfrac{\eta}{2}(G + \lambda w)\Big) + \xi,\qquad
-    \xi \sim \mathcal N(0, \eta)
+    w \leftarrow \Big(w - \tfrac{\eta}{2}(G + \lambda w)\Big) + \sigma z,\qquad
+    \sigma = \sqrt\eta
 
-The noise cannot be fused: both paths must draw the same numbers from the same generator.
-:func:`_run` draws each item's noise in the batch's order, with the shape, dtype and
-generator of the reference's ``_draw_noise`` (so the streams agree), into consecutive
-slices of one buffer per optimizer, as large as its largest tensor and kept from step to
-step (no allocation, no page faults). When the next item's noise would not fit, the items
-drawn so far are updated by one kernel launch, which reads their noise. An optimizer whose
-``_draw_noise`` is overridden gets it called instead, one item at a time. Scalars are
+The noise (defined in :mod:`mxopt._philox`, shared with the reference path): each item of
+a call, in order, gets one 64-bit key :math:`k = (k_0, k_1)` (low, high 32 bits) from the
+optimizer's generator (all keys of a call in one draw: the same keys as one draw per item).
+For flat element :math:`e` of the item, with :math:`b = \lfloor e/4 \rfloor = (b_0, b_1)`,
+
+.. math::
+
+    (x_0, x_1, x_2, x_3) = \mathrm{Philox4x32\text{-}10}_k(b_0, b_1, 0, 0),\quad
+    u = \frac{\lfloor x_a/2^9 \rfloor + \frac12}{2^{23}},\quad
+    \theta = 2\pi \frac{\lfloor x_{a+1}/2^8 \rfloor + \frac12}{2^{24}},\quad
+    (z_{4b+a}, z_{4b+a+1}) = \sqrt{-2\ln u}\,(\cos\theta, \sin\theta)
+
+for :math:`a = 0` and :math:`a = 2`, all in float32 by fixed
+formulas (polynomial ``ln``/``sin``/``cos``, correctly rounded ``sqrt``). The C code below
+computes what the torch code there computes, operation for operation, so both paths add
+bit-identical noise; the reference's ``SGLD._draw_noise`` draws one key and calls
+:func:`mxopt._philox.gaussian`. :math:`\sigma z` is computed in float32 (float32 weights,
+float16/bfloat16 master copies; :math:`\sigma` rounded to float32) or in float64 from the
+float32 :math:`z` (float64 weights).
+
+The kernel draws a block of 1024 normals at a time into a per-thread buffer (Philox for
+256 blocks, vectorized across blocks, then Box-Muller), then updates those 1024 elements.
+No ``-ffast-math`` is needed to vectorize it, since no math library function is called
+(``sqrtf`` is one instruction), so the drift keeps the reference's rounding. Scalars are
 rounded to the weight's type (NDArray arithmetic); clipping is the NDArray rule
-(:mod:`._ndclip`). Drawing the noise (torch's sequential generator, a few ns per element)
-costs far more than the update itself.
+(:mod:`._ndclip`). An optimizer whose ``_draw_noise`` is overridden gets it called
+instead, one item at a time, and its noise added by the kernel :data:`SGLD_GIVEN`.
 """
 
 from __future__ import annotations
 
 import math
-import weakref
 from functools import lru_cache
 
 import torch
 
-from ... import random as _random
+from ... import _philox
 from ...ndarray.ops._common import in_dtype
 from ._ndclip import nd_clip, nd_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, register_rule
 
-__all__ = ["SGLD", "RULE"]
+__all__ = ["SGLD", "SGLD_GIVEN", "RULE"]
+
+
+def _c(x: float) -> str:
+    """A float32 constant as an exact C literal."""
+    return f"{float(x).hex()}f"
+
+
+def _c_horner(x: str, coeffs: tuple[float, ...]) -> str:
+    """``c0 + x * (c1 + x * (...))`` in C, as :func:`mxopt._philox._horner` evaluates it."""
+    expr = _c(coeffs[-1])
+    for c in reversed(coeffs[:-1]):
+        expr = f"{expr} * {x} + {_c(c)}"
+        expr = f"({expr})"
+    return expr
+
+
+_M, _W = _philox.PHILOX_M, _philox.PHILOX_W
+
+# The generator of mxopt._philox in C (same operations in the same order).
+HELPERS = f"""
+/* Philox4x32-10 of counter (c0, c1, 0, 0) under key (k0, k1). The 32-bit words are held
+   in 64-bit variables (upper halves zero): gcc then vectorizes the 32x32->64-bit products
+   without widening and narrowing every round (twice as fast). */
+typedef struct {{ uint64_t x0, x1, x2, x3; }} mxopt_u32x4;
+static inline mxopt_u32x4 mxopt_philox(uint64_t c0, uint64_t c1, uint64_t k0, uint64_t k1) {{
+    const uint64_t lo32 = 0xFFFFFFFFu;
+    uint64_t c2 = 0, c3 = 0;
+    #pragma GCC unroll 10
+    for (int r = 0; r < 10; ++r) {{
+        const uint64_t p0 = c0 * {_M[0]:#x}u, p1 = c2 * {_M[1]:#x}u;
+        c0 = (p1 >> 32) ^ c1 ^ k0;
+        c2 = (p0 >> 32) ^ c3 ^ k1;
+        c1 = p1 & lo32;
+        c3 = p0 & lo32;
+        k0 = (k0 + {_W[0]:#x}u) & lo32;
+        k1 = (k1 + {_W[1]:#x}u) & lo32;
+    }}
+    return (mxopt_u32x4){{c0, c1, c2, c3}};
+}}
+
+/* ln(u), u in (0, 1): u = 2^k m with m in [sqrt(2)/2, sqrt(2)), f = m - 1 exact. */
+static inline float mxopt_log_open(float u) {{
+    int32_t bits;
+    memcpy(&bits, &u, 4);
+    const int32_t k = (bits - 0x3F3504F3) >> 23;
+    bits -= k * (1 << 23);
+    float m;
+    memcpy(&m, &bits, 4);
+    const float f = m - 1.0f, s = f / (f + 2.0f), z = s * s;
+    const float R = z * {_c_horner("z", _philox.LOG_COEFFS)};
+    const float hfsq = 0.5f * f * f, kf = (float)k;
+    return kf * {_c(_philox.LN2_HI)} + (f - (hfsq - (s * (hfsq + R) + kf * {_c(_philox.LN2_LO)})));
+}}
+
+/* Box-Muller: z0 = r cos t, z1 = r sin t from the words a (radius) and b (angle). */
+static inline void mxopt_box_muller(uint32_t a, uint32_t b, float *z0, float *z1) {{
+    const float u = ((float)(a >> 9) + 0.5f) * 0x1p-23f;
+    const float r = sqrtf(-2.0f * mxopt_log_open(u));
+    const int32_t y = (int32_t)(b >> 8);
+    const int32_t q = (y + (1 << 21)) >> 22; /* t = pi/2 (q + f), |f| < 1/2 */
+    const float f = ((float)(y - q * (1 << 22)) + 0.5f) * 0x1p-22f;
+    const float f2 = f * f;
+    const float s = f * {_c_horner("f2", _philox.SIN_COEFFS)};
+    const float c = {_c_horner("f2", (1.0, *_philox.COS_COEFFS))};
+    const float cs = (q & 1) ? s : c, sn = (q & 1) ? c : s;
+    *z0 = (((q + 1) & 2) ? -cs : cs) * r;
+    *z1 = ((q & 2) ? -sn : sn) * r;
+}}
+
+/* The standard normals of elements [b0, b1) (b0 a multiple of 4, b1 - b0 <= MXOPT_DRAW_BLOCK)
+   of the item keyed (k0, k1) into z[0 ..], rounded up to whole blocks of 4. Two loops (the
+   Philox words of every block, then Box-Muller on them) vectorize better than one. */
+__attribute__((noinline)) static void mxopt_normals(float *restrict z, int64_t b0, int64_t b1,
+                                                    uint32_t k0, uint32_t k1) {{
+    const int64_t first = b0 >> 2, nb = (b1 - b0 + 3) >> 2;
+    uint32_t x[4][MXOPT_DRAW_BLOCK / 4] __attribute__((aligned(64)));
+    #pragma omp simd
+    for (int64_t j = 0; j < nb; ++j) {{
+        const uint64_t block = (uint64_t)(first + j);
+        const mxopt_u32x4 r = mxopt_philox(block & 0xFFFFFFFFu, block >> 32, k0, k1);
+        x[0][j] = (uint32_t)r.x0;
+        x[1][j] = (uint32_t)r.x1;
+        x[2][j] = (uint32_t)r.x2;
+        x[3][j] = (uint32_t)r.x3;
+    }}
+    #pragma omp simd
+    for (int64_t j = 0; j < nb; ++j) {{
+        mxopt_box_muller(x[0][j], x[1][j], &z[4 * j], &z[4 * j + 1]);
+        mxopt_box_muller(x[2][j], x[3][j], &z[4 * j + 2], &z[4 * j + 3]);
+    }}
+}}
+"""
 
 SGLD = Kernel(
     "sgld",
+    states=(),
+    scalars=("neg_half_lr", "wd", "rescale", "clip", "sigma", "key_lo", "key_hi"),
+    exact=("key_lo", "key_hi"),
+    helpers=HELPERS,
+    draws="mxopt_normals(draws_, b0, b1, (uint32_t)key_lo, (uint32_t)key_hi);",
+    body=f"""
+        T G = g * rescale;
+        {nd_clip("G")}
+        w = w + (G + w * wd) * neg_half_lr;
+        w = w + sigma * draw;
+    """,
+)
+
+# For an overridden ``_draw_noise``: its noise tensor is read.
+SGLD_GIVEN = Kernel(
+    "sgld_given",
     states=("noise",),
     scalars=("neg_half_lr", "wd", "rescale", "clip"),
     read_only=("noise",),
@@ -47,9 +171,6 @@ SGLD = Kernel(
         w = w + noise;
     """,
 )
-
-# Per optimizer: the noise buffer (one tensor's worth, reused).
-_BUFFERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _optimizer_class():
@@ -79,13 +200,9 @@ def _scalars(
     )
 
 
-def _buffer(opt, numel: int, dtype: torch.dtype) -> torch.Tensor:
-    """``opt``'s noise buffer with room for ``numel`` elements of ``dtype``."""
-    buf = _BUFFERS.get(opt)
-    if buf is None or buf.dtype != dtype or buf.numel() < numel:
-        _BUFFERS.pop(opt, None)  # free the old one first
-        buf = _BUFFERS[opt] = torch.empty(numel, dtype=dtype)
-    return buf
+def _sigma(lr: float, ctype: torch.dtype) -> float:
+    """The noise's standard deviation as :func:`mxopt._philox.gaussian` rounds it."""
+    return math.sqrt(lr) if ctype == torch.float64 else in_dtype(math.sqrt(lr), torch.float32)
 
 
 def _default_draw(opt) -> bool:
@@ -107,42 +224,32 @@ def _drawn(opt, item: Item) -> torch.Tensor:
     return noise.contiguous()
 
 
-def _launch(opt, items: list[Item], noises: list[torch.Tensor], ctype, variant: str) -> None:
-    scalars = [
-        _scalars(item.lr, item.wd, opt.rescale_grad, opt.clip_gradient, ctype) for item in items
-    ]
-    with_noise = [item._replace(states=(noise,)) for item, noise in zip(items, noises)]
-    launch(SGLD, variant, with_noise, scalars)
-
-
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
+    rescale, clip = opt.rescale_grad, opt.clip_gradient
     if not _default_draw(opt):
         for item in items:
-            _launch(opt, [item], [_drawn(opt, item)], ctype, variant)
+            scalars = _scalars(item.lr, item.wd, rescale, clip, ctype)
+            launch(SGLD_GIVEN, variant, [item._replace(states=(_drawn(opt, item),))], [scalars])
         return
-    buf = _buffer(opt, max(item.w.numel() for item in items), ctype)
-    group: list[Item] = []
-    noises: list[torch.Tensor] = []
-    used = 0
-    for item in items:
-        n = item.w.numel()
-        if used + n > buf.numel():
-            _launch(opt, group, noises, ctype, variant)
-            group, noises, used = [], [], 0
-        noise = buf[used : used + n].view(item.w.shape)
-        _random.fill_normal(noise, 0.0, math.sqrt(item.lr), opt.generator)  # as _draw_noise
-        group.append(item)
-        noises.append(noise)
-        used += n
-    _launch(opt, group, noises, ctype, variant)
+    keys = _philox.draw_keys(len(items), opt.generator)  # as _draw_noise, item by item
+    scalars = [
+        (
+            *_scalars(item.lr, item.wd, rescale, clip, ctype),
+            _sigma(item.lr, ctype),
+            float(key & 0xFFFFFFFF),
+            float(key >> 32),
+        )
+        for item, key in zip(items, keys)
+    ]
+    launch(SGLD, variant, items, scalars)
 
 
 RULE = FusedRule(
     applies=_applies,
     states_of=_states_of,
-    kernels=(SGLD,),
+    kernels=(SGLD, SGLD_GIVEN),
     run=_run,
     sparse="dense",  # the reference densifies a row-sparse gradient
-    ordered=True,  # the noise is drawn item by item from one generator
+    ordered=True,  # the keys are drawn item by item from one generator
 )
 register_rule("sgld", RULE)
