@@ -11,8 +11,10 @@ ResNet-50 (~25.6M parameters in 161 tensors) and (b) one 2**24-element tensor --
   rule, where torch has one;
 * **MXNet**: real MXNet 1.9.1 through bench/mxnet_side.py, when ``.mxref/bin/python``
   exists (optional);
-* **bound**: the bytes the rule must move divided by the streaming bandwidth measured in
-  the same run (median of three probes).
+* **bound**: the bytes the rule must move divided by the streaming bandwidth measured
+  while the row is timed: a bandwidth probe runs before every fast step and every torch
+  step (round robin), and each is the best of its repeats, so a row's three numbers see
+  the same conditions on a shared machine whose bandwidth drifts.
 
 Then the first-step overhead in a fresh process (cold and warm kernel cache) and
 end-to-end ``Module.fit`` throughput with the fast path on and off. Times are best-of-N and
@@ -187,11 +189,20 @@ def best_time(
     return min(times)
 
 
-def bandwidth(n: int = 1 << 27) -> float:
-    """In-place streaming bandwidth in bytes/s: ``a += b`` reads a and b, writes a."""
-    a, b = torch.ones(n), torch.ones(n)
-    t = best_time(lambda: torch.add(a, b, out=a), repeats=7, warmup=2)
-    return 3 * 4 * n / t
+class Probe:
+    """The streaming-bandwidth probe, ``torch.add(a, b, out=a)`` over two ``n``-float
+    tensors (3 x 4n bytes moved), timed one pass at a time between other steps."""
+
+    def __init__(self, n: int = 1 << 26) -> None:
+        self.a, self.b = torch.ones(n), torch.ones(n)
+        self.bytes = 3 * 4 * n
+        self.times: list[float] = []
+        torch.add(self.a, self.b, out=self.a)  # warm-up: pages touched
+
+    def once(self) -> None:
+        t0 = time.perf_counter()
+        torch.add(self.a, self.b, out=self.a)
+        self.times.append(time.perf_counter() - t0)
 
 
 def resnet50_shapes() -> list[Shape]:
@@ -275,7 +286,8 @@ class Row:
     tensors: int
     bytes_per_param: float
     bytes_moved: float
-    bound: float = 0.0  # bytes_moved / the run's bandwidth
+    bound: float = 0.0  # bytes_moved / bandwidth
+    bandwidth: float = 0.0  # bytes/s: the best probe taken in turns with the row's steps
     fast: float | None = None
     fused: str = "-"  # yes / partial / no: whether the kernels updated the tensors
     reference: float | None = None
@@ -290,61 +302,105 @@ def mxopt_updater(name: str, fused: bool) -> mx.optimizer.Updater:
     return mx.optimizer.get_updater(mx.optimizer.create(name, fused=fused, **RULES[name].kwargs))
 
 
-def time_mxopt(
-    name: str, wl: Workload, fused: bool, repeats: int, s: Settings
-) -> tuple[float, str]:
-    """Best step time of mxopt's Updater over the whole index list, and whether the fused
-    kernels updated every tensor of every step ("yes"), some ("partial") or none ("no")."""
+def mxopt_step(
+    name: str, wl: Workload, fused: bool
+) -> tuple[Callable[[], None], Callable[[], str]]:
+    """One step of mxopt's Updater over the whole index list, and a function telling
+    whether the fused kernels updated every tensor of every step so far ("yes"), some
+    ("partial") or none ("no")."""
     weights, grads = wl.copies(RULES[name].two_d)
     upd = mxopt_updater(name, fused)
     idx = list(range(len(weights)))
     before = engine.stats["tensors"]
-    t = best_time(lambda: upd(idx, grads, weights), repeats, 1, s.budget_s)
-    moved = engine.stats["tensors"] - before
-    steps = upd.optimizer.num_update
-    fused_state = "no" if moved == 0 else "yes" if moved >= steps * len(weights) else "partial"
-    return t, fused_state
+
+    def fused_state() -> str:
+        moved = engine.stats["tensors"] - before
+        steps = upd.optimizer.num_update
+        return "no" if moved == 0 else "yes" if moved >= steps * len(weights) else "partial"
+
+    return (lambda: upd(idx, grads, weights)), fused_state
 
 
-def time_torch(peer: TorchPeer, wl: Workload, s: Settings) -> dict[str, float]:
-    """Best step time of each torch.optim CPU mode the peer accepts (mode -> seconds)."""
-    weights, grads = wl.copies()
-    params = [torch.nn.Parameter(w) for w in weights]
-    for p, g in zip(params, grads):
-        p.grad = g
-    out: dict[str, float] = {}
+def time_mxopt(
+    name: str, wl: Workload, fused: bool, repeats: int, s: Settings
+) -> tuple[float, str]:
+    """Best step time of mxopt's Updater (see :func:`mxopt_step`) and its fused state."""
+    step, fused_state = mxopt_step(name, wl, fused)
+    return best_time(step, repeats, 1, s.budget_s), fused_state()
+
+
+def torch_steps(peer: TorchPeer, wl: Workload) -> dict[str, Callable[[], Any]]:
+    """A step of each torch.optim CPU mode the peer accepts (mode -> step), each on its
+    own copy of the workload, warmed up (states created)."""
+    out: dict[str, Callable[[], Any]] = {}
     for mode, flags in TORCH_MODES:
+        weights, grads = wl.copies()
+        params = [torch.nn.Parameter(w) for w in weights]
+        for p, g in zip(params, grads):
+            p.grad = g
         try:
             opt = peer(params, **flags)
-            out[mode] = best_time(opt.step, s.torch, 1, s.budget_s)
+            opt.step()
         except (RuntimeError, TypeError, ValueError):
-            pass  # this mode is not supported on CPU for this optimizer
-        opt = None  # free the states before the next mode
+            continue  # this mode is not supported on CPU for this optimizer
+        out[mode] = opt.step
     return out
 
 
+def round_robin(
+    steps: dict[str, Callable[[], Any]], repeats: int, budget_s: float
+) -> dict[str, float]:
+    """Best time of each step, timed in turns (one of each per round), so that all see the
+    same conditions; stops early once the rounds have taken ``budget_s`` x the count."""
+    times: dict[str, list[float]] = {key: [] for key in steps}
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for key, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            times[key].append(time.perf_counter() - t0)
+        if time.perf_counter() - start > budget_s * len(steps):
+            break
+    return {key: min(ts) for key, ts in times.items()}
+
+
 def measure(name: str, wl: Workload, s: Settings) -> Row:
-    """Times one optimizer on one workload (``bound`` is set once the bandwidth is known)."""
+    """Times one optimizer on one workload: the fast path, the torch modes and the
+    bandwidth probe in turns (see :func:`round_robin`), then the reference path."""
     rule = RULES[name]
     n = wl.params
     moved = rule.bytes_per_param * n + rule.bytes_per_row * (wl.rows if rule.two_d else 0)
     row = Row(name, wl.label, n, len(wl.weights), moved / n, moved)
+    probe = Probe()
+    steps: dict[str, Callable[[], Any]] = {}
+    fused_state = None
     try:
-        row.fast, row.fused = time_mxopt(name, wl, True, s.fast, s)
+        steps["fast"], fused_state = mxopt_step(name, wl, True)
+        steps["fast"]()  # warm-up: states, kernels
     except Exception as e:
         row.errors.append(f"fast: {type(e).__name__}: {e}")
+        steps.pop("fast", None)
+    if rule.torch_peer is not None:
+        try:
+            steps.update(torch_steps(rule.torch_peer, wl))
+        except Exception as e:
+            row.errors.append(f"torch: {type(e).__name__}: {e}")
+    timed = {"probe": probe.once, **steps}
+    best = round_robin(timed, s.fast, s.budget_s)
+    row.bandwidth = probe.bytes / best.pop("probe")
+    row.bound = moved / row.bandwidth
+    if "fast" in best:
+        row.fast = best.pop("fast")
+        row.fused = fused_state() if fused_state is not None else "-"
+    row.torch_modes = best
+    if row.torch_modes:
+        row.torch_mode = min(row.torch_modes, key=row.torch_modes.__getitem__)
+        row.torch = row.torch_modes[row.torch_mode]
+    del timed, steps, probe  # free the fast and torch states before the reference path
     try:
         row.reference, _ = time_mxopt(name, wl, False, s.reference, s)
     except Exception as e:
         row.errors.append(f"reference: {type(e).__name__}: {e}")
-    if rule.torch_peer is not None:
-        try:
-            row.torch_modes = time_torch(rule.torch_peer, wl, s)
-        except Exception as e:
-            row.errors.append(f"torch: {type(e).__name__}: {e}")
-        if row.torch_modes:
-            row.torch_mode = min(row.torch_modes, key=row.torch_modes.__getitem__)
-            row.torch = row.torch_modes[row.torch_mode]
     return row
 
 
@@ -606,7 +662,6 @@ class Report:
 
     torch: str
     threads: int
-    bandwidth_probes: list[float]  # bytes/s before each workload and after the last
     load_average: list[float]  # 1-minute load average at the start and at the end
     settings: Settings
     names: list[str]
@@ -617,10 +672,10 @@ class Report:
     elapsed_s: float = 0.0
 
     @property
-    def bandwidth(self) -> float:
-        """The median probe: the bandwidth on this shared VM drifts by up to 2x over a run
-        (neighbours' load), and one probe can be far off either way."""
-        return statistics.median(self.bandwidth_probes)
+    def bandwidths(self) -> list[float]:
+        """Each row's probed bandwidth (bytes/s), sorted: on this shared VM it drifts by up
+        to 2x over a run (neighbours' load), hence one probe per row."""
+        return sorted(r.bandwidth for r in self.rows if r.bandwidth)
 
     def geomean_a(self) -> tuple[float | None, int]:
         """Geometric mean of fast/bound over the optimizers on workload (a), and their count."""
@@ -643,7 +698,7 @@ class Report:
         gm, _ = self.geomean_a()
         return {
             **asdict(self),
-            "bandwidth_bytes_per_s": self.bandwidth,
+            "bandwidth_bytes_per_s_by_row": self.bandwidths,
             "rules": rules,
             "geomean_fast_over_bound": gm,
             "goals": goals(self.rows),
@@ -652,19 +707,15 @@ class Report:
 
 def collect(names: list[str], s: Settings, with_mxnet: bool) -> Report:
     start = time.perf_counter()
-    report = Report(torch.__version__, torch.get_num_threads(), [], [os.getloadavg()[0]], s, names)
+    report = Report(torch.__version__, torch.get_num_threads(), [os.getloadavg()[0]], s, names)
     if report.load_average[0] > (os.cpu_count() or 1) / 2:
         log("warning: the machine is busy; OpenMP steps can stall badly under load")
     for label, shapes in WORKLOADS.items():
-        report.bandwidth_probes.append(bandwidth())
         wl = Workload.make(label, shapes)
         for name in names:
             log(f"{label}: {name}")
             report.rows.append(measure(name, wl, s))
         del wl
-    report.bandwidth_probes.append(bandwidth())
-    for r in report.rows:
-        r.bound = r.bytes_moved / report.bandwidth
     if with_mxnet:
         report.mxnet = run_mxnet(names, s)
     if report.mxnet is not None:
@@ -679,11 +730,19 @@ def collect(names: list[str], s: Settings, with_mxnet: bool) -> Report:
 
 def print_report(rep: Report) -> None:
     print(f"torch {rep.torch}, {rep.threads} threads, {os.cpu_count()} CPUs")
+    bw = rep.bandwidths
+    bw_text = (
+        "-"
+        if not bw
+        else (
+            f"{statistics.median(bw) / 1e9:.1f} GB/s median over the rows "
+            f"(min {bw[0] / 1e9:.1f}, max {bw[-1] / 1e9:.1f})"
+        )
+    )
     print(
-        f"in-place streaming bandwidth (a += b, 3 x 512 MiB per pass): "
-        f"{rep.bandwidth / 1e9:.1f} GB/s (median of "
-        f"{', '.join(f'{b / 1e9:.1f}' for b in rep.bandwidth_probes)}); 1-min load average "
-        f"{rep.load_average[0]:.1f} at the start, {rep.load_average[-1]:.1f} at the end"
+        f"in-place streaming bandwidth (a += b, 3 x 256 MiB per pass, probed in turns with "
+        f"each row's steps): {bw_text}; 1-min load average {rep.load_average[0]:.1f} at the "
+        f"start, {rep.load_average[-1]:.1f} at the end"
     )
     for tag, (label, shapes) in zip("ab", WORKLOADS.items()):
         n = sum(math.prod(sh) for sh in shapes)
