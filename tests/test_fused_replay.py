@@ -13,7 +13,7 @@ import torch
 import mxopt as mx
 from mxopt.optimizer.fused import replay
 
-SHAPES = [(3, 4), (1000,), (7, 9), (1,), (257, 3)]
+SHAPES = [(3, 4), (1000, 1), (7, 9), (1, 1), (257, 3)]  # (2-D for GroupAdaGrad)
 
 
 class _Count:
@@ -73,6 +73,7 @@ def _assert_same(a, b) -> None:
         ("lamb", {}),  # norms, counts of its own
         ("nadam", {}),  # an impure plan: one call per item, in order
         ("dcasgd", {}),  # tuples (None, previous weight)
+        ("groupadagrad", {}),  # a row rule (2-D weights, one history per row)
     ],
 )
 def test_steady_calls_replay_and_match_the_reference(name, kwargs) -> None:
@@ -117,7 +118,7 @@ def test_a_layout_sees_resized_and_retyped_tensors() -> None:
     assert layout.match(weights, _grads(gen), states) is not None
     weights[1].resize_(500)  # same storage, fewer elements
     assert layout.match(weights, _grads(gen), states) is None
-    weights[1].resize_(1000)
+    weights[1].resize_(1000, 1)
     assert layout.match(weights, _grads(gen), states) is not None
     grads = _grads(gen)
     grads[2] = grads[2].double()

@@ -322,7 +322,7 @@ def try_step(
             bucket.items[0] = bucket.items[0]._replace(g=bucket.items[0].g.to_dense())
         run(bucket.items, bucket.variant, bucket.ctype)
         stats["tensors"] += len(bucket.items)
-    if multi_precision or rule.rows or slow or deferred or len(buckets) != 1:
+    if multi_precision or slow or deferred or len(buckets) != 1:
         _replay.forget_layout(opt)
     else:
         (bucket,) = buckets.values()

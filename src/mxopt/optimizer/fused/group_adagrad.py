@@ -14,7 +14,8 @@ A row kernel: one thread takes a whole row, sums :math:`G^2` over it (``pre``, i
 double, then rounded to the compute type and divided by :math:`C` as the reference's
 ``mean`` does; the reference sums in the compute type, so float32 results differ by the
 rounding of that sum only), updates :math:`h_i` once (``mid``) and updates the row while
-it is still in cache (``body``).
+it is still in cache (``body``). Weights with one column (1-D parameters reshaped to
+``(n, 1)``) take an element-wise kernel with the same arithmetic instead.
 
 The reference has two paths, chosen by the gradient: a dense gradient follows the Python
 optimizer (scalars rounded to the weight's type with ``in_dtype``, NDArray clipping
@@ -36,7 +37,7 @@ from ._ndclip import nd_clip, nd_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, register_rule, single_state
 
-__all__ = ["GROUP_ADAGRAD", "RULE"]
+__all__ = ["GROUP_ADAGRAD", "GROUP_ADAGRAD_COLUMN", "RULE"]
 
 _GRAD = f"T G = g * rescale;\n{nd_clip('G')}"
 
@@ -49,6 +50,18 @@ GROUP_ADAGRAD = Kernel(
     pre_sums=("gsq",),
     mid="history = history + (T)acc_gsq / cols;",
     body=_GRAD + "\nw = w - (G * lr) / SQRT(history + epsilon);",
+)
+# One column (1-D parameters as (n, 1)): a row is one element and its history one
+# element too, so the same arithmetic runs element-wise (vectorized, no per-row loop).
+GROUP_ADAGRAD_COLUMN = Kernel(
+    "group_adagrad_column",
+    states=("history",),
+    scalars=GROUP_ADAGRAD.scalars,
+    body=_GRAD
+    + """
+history = history + (G * G) / cols;
+w = w - (G * lr) / SQRT(history + epsilon);
+""",
 )
 
 
@@ -96,15 +109,16 @@ def _plan(opt, item: Item, ctype: torch.dtype):
         scalars = _dense_scalars(
             item.lr, opt.float_stable_eps, opt.rescale_grad, opt.clip_gradient, cols, ctype
         )
-    return GROUP_ADAGRAD, scalars
+    return (GROUP_ADAGRAD_COLUMN if cols == 1 else GROUP_ADAGRAD), scalars
 
 
 RULE = FusedRule(
     applies=_applies,
     states_of=single_state,
-    kernels=(GROUP_ADAGRAD,),
+    kernels=(GROUP_ADAGRAD, GROUP_ADAGRAD_COLUMN),
     plan=_plan,
     sparse="lazy",  # the operator updates only the gradient's rows
     rows=True,
+    pure_plan=False,  # the scalars depend on the weight's column count
 )
 register_rule("groupadagrad", RULE)
