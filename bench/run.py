@@ -147,16 +147,15 @@ class Settings:
     a measurement stops early once it has run ``budget_s`` (keeping slow rows and an
     overloaded machine from stretching the run; fast steps still get all N)."""
 
-    fast: int
+    fast: int  # rounds of (probe, fast step, each torch mode's step)
     reference: int
-    torch: int
     mxnet: int
     budget_s: float
     fit_epochs: int
 
 
-DEFAULT = Settings(fast=10, reference=3, torch=10, mxnet=3, budget_s=2.0, fit_epochs=3)
-QUICK = Settings(fast=3, reference=1, torch=3, mxnet=2, budget_s=1.0, fit_epochs=2)
+DEFAULT = Settings(fast=10, reference=3, mxnet=3, budget_s=2.0, fit_epochs=3)
+QUICK = Settings(fast=3, reference=1, mxnet=2, budget_s=1.0, fit_epochs=2)
 
 # ---------------------------------------------------------------------------------------------
 # Timing helpers and workloads
