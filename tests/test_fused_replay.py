@@ -113,7 +113,7 @@ def test_a_layout_sees_resized_and_retyped_tensors() -> None:
     updater, weights, gen = _setup("adam")
     idx = list(range(len(weights)))
     updater(idx, _grads(gen), weights)
-    layout = replay._LAYOUTS[updater.optimizer]
+    layout = replay._LAYOUTS[id(updater.optimizer)]
     states = [updater.states[i] for i in idx]
     assert layout.match(weights, _grads(gen), states) is not None
     weights[1].resize_(500)  # same storage, fewer elements
@@ -208,6 +208,26 @@ def test_a_layout_keeps_no_tensor_alive() -> None:
     updater.states.clear()
     gc.collect()
     assert all(r() is None for r in refs)
+
+
+def test_optimizers_with_eq_replay_and_layouts_go_with_their_optimizer() -> None:
+    class Compared(mx.optimizer.SGD):
+        def __eq__(self, other):  # no __hash__: unhashable, as such subclasses are
+            return isinstance(other, Compared) and self.lr == other.lr
+
+    count = _Count()
+    opt = Compared(learning_rate=0.1, momentum=0.9)
+    updater = mx.optimizer.get_updater(opt)
+    gen = torch.Generator().manual_seed(3)
+    weights = [torch.randn(s, generator=gen) for s in SHAPES]
+    for _ in range(3):
+        updater(list(range(len(weights))), _grads(gen), weights)
+    assert count.n == 2
+    key = id(opt)
+    assert key in replay._LAYOUTS
+    del opt, updater
+    gc.collect()
+    assert key not in replay._LAYOUTS
 
 
 def test_a_float64_call_after_float32_is_checked_again() -> None:

@@ -46,7 +46,17 @@ _STRIDED = {torch.strided}
 # How many calls were replayed in this process (for tests and benchmarks).
 stats = {"replays": 0}
 # Per optimizer: the layout of its last fully fused call.
-_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Keyed by identity (an optimizer subclass may define ``__eq__`` without ``__hash__``);
+# an entry goes when its optimizer is garbage-collected.
+_LAYOUTS: dict[int, Layout] = {}
+
+
+def _drop(key: int) -> None:
+    _LAYOUTS.pop(key, None)
+    _WATCHED.discard(key)
+
+
+_WATCHED: set[int] = set()  # optimizers with a finalizer that drops their entry
 
 
 class Layout:
@@ -209,14 +219,21 @@ def remember(opt: Any, rule: Any, variant: str, weights, states, items: Sequence
     dense, one bucket) the kernels have just updated."""
     kind = _kind(rule, states, items)
     if kind is None or any(it.w is not w for it, w in zip(items, weights)):
-        _LAYOUTS.pop(opt, None)
+        _LAYOUTS.pop(id(opt), None)
         return
-    _LAYOUTS[opt] = Layout(rule, variant, weights, states, kind)
+    key = id(opt)
+    if key not in _WATCHED:
+        try:
+            weakref.finalize(opt, _drop, key)
+        except TypeError:
+            return  # not weak-referenceable: no replay for it
+        _WATCHED.add(key)
+    _LAYOUTS[key] = Layout(rule, variant, weights, states, kind)
 
 
 def forget_layout(opt: Any) -> None:
     """Drop ``opt``'s remembered layout."""
-    _LAYOUTS.pop(opt, None)
+    _LAYOUTS.pop(id(opt), None)
 
 
 def replay(opt: Any, rule: Any, indices, weights, grads, states, lrs, wds, run_items) -> bool:
@@ -224,7 +241,7 @@ def replay(opt: Any, rule: Any, indices, weights, grads, states, lrs, wds, run_i
 
     ``run_items(items, variant, ctype)`` runs a bucket of items the engine's way (for rules
     with several passes or an impure plan)."""
-    layout = _LAYOUTS.get(opt)
+    layout = _LAYOUTS.get(id(opt))
     if layout is None or layout.rule is not rule:
         return False
     hit = layout.match(weights, grads, states)
