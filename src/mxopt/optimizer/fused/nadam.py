@@ -9,9 +9,10 @@ w, g, m, v.
     w \leftarrow w - \eta\,\bar m \Big/ \Big(\sqrt{v/(1-\beta_2^t)} + \epsilon\Big)
 
 with :math:`\mu_t = \beta_1(1 - \tfrac12 0.96^{t\delta})`. The schedule :math:`s` is the
-optimizer's single ``m_schedule``, advanced once per parameter update: :func:`_plan` is
-called for the items in the order of the batch and advances it exactly as the reference
-loop does, so every tensor sees the same :math:`s` on both paths. Scalars are rounded to
+optimizer's single ``m_schedule``, advanced once per parameter update: :func:`_run`
+advances it over the items in the order of the batch with the same double
+multiplications as the reference loop, so every tensor sees the same :math:`s` on both
+paths; the per-tensor scalars are then rounded for all items at once. Scalars are rounded to
 the weight's type (NDArray arithmetic); clipping is the NDArray rule (:mod:`._ndclip`).
 """
 
@@ -25,7 +26,7 @@ from ...ndarray.ops._common import in_dtype
 from ...ndarray.ops.nadam import nadam_momentum
 from ._ndclip import nd_clip, nd_clip_bound
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule, states_pair
+from .engine import FusedRule, Item, launch, register_rule, states_pair
 
 __all__ = ["NADAM", "RULE"]
 
@@ -85,32 +86,51 @@ def _fixed_scalars(
     )
 
 
-def _plan(opt, item: Item, ctype: torch.dtype):
-    t = opt._index_update_count[item.index]
-    mu_t = nadam_momentum(t, opt.beta1, opt.schedule_decay)
-    mu_next = nadam_momentum(t + 1, opt.beta1, opt.schedule_decay)
-    opt.m_schedule = schedule = opt.m_schedule * mu_t  # this item's update, in batch order
-    schedule_next = schedule * mu_next
-    fixed = _fixed_scalars(
-        item.lr, item.wd, opt.beta1, opt.beta2, opt.epsilon, opt.rescale_grad,
-        opt.clip_gradient, ctype,
-    )  # fmt: skip
-    return NADAM, fixed + (
-        in_dtype(1.0 - mu_t, ctype),
-        in_dtype(mu_next, ctype),
-        in_dtype(1.0 - schedule, ctype),
-        in_dtype(1.0 - schedule_next, ctype),
-        in_dtype(1.0 - pow(opt.beta2, t), ctype),
-    )
+def _rounded(x: torch.Tensor, ctype: torch.dtype) -> torch.Tensor:
+    """:func:`in_dtype` element-wise (float64 values rounded to ``ctype``; zeros keep
+    their sign, float64 is exact)."""
+    return x if ctype == torch.float64 else x.to(ctype).to(torch.float64)
+
+
+def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
+    counts = opt._index_update_count
+    ts = [counts[item.index] for item in items]
+    b1, b2, decay = opt.beta1, opt.beta2, opt.schedule_decay
+    mus = {t: (nadam_momentum(t, b1, decay), nadam_momentum(t + 1, b1, decay)) for t in set(ts)}
+    schedules, schedule = [], opt.m_schedule
+    for t in ts:  # this item's update, in batch order, as the reference advances it
+        schedule = schedule * mus[t][0]
+        schedules.append(schedule)
+    opt.m_schedule = schedule
+    f64 = torch.float64
+    now = torch.tensor(schedules, dtype=f64)
+    after = now * torch.tensor([mus[t][1] for t in ts], dtype=f64)  # s' = s mu_{t+1}
+    per_t = {
+        t: (in_dtype(1.0 - mu, ctype), in_dtype(mu_next, ctype), in_dtype(1.0 - pow(b2, t), ctype))
+        for t, (mu, mu_next) in mus.items()
+    }
+    fixed = [
+        _fixed_scalars(
+            item.lr, item.wd, b1, b2, opt.epsilon, opt.rescale_grad, opt.clip_gradient, ctype
+        )
+        for item in items
+    ]
+    scalars = torch.empty((len(items), len(NADAM.scalars)), dtype=f64)
+    scalars[:, :9] = torch.tensor(fixed, dtype=f64)
+    mu_cols = torch.tensor([per_t[t] for t in ts], dtype=f64)
+    scalars[:, 9:11] = mu_cols[:, :2]
+    scalars[:, 11] = _rounded(1.0 - now, ctype)
+    scalars[:, 12] = _rounded(1.0 - after, ctype)
+    scalars[:, 13] = mu_cols[:, 2]
+    launch(NADAM, variant, items, scalars)
 
 
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,
     kernels=(NADAM,),
-    plan=_plan,
+    run=_run,
     sparse="dense",  # the reference densifies a row-sparse gradient
     ordered=True,  # the shared m_schedule advances item by item
-    pure_plan=False,  # (so plan runs for every item, in order)
 )
 register_rule("nadam", RULE)
