@@ -17,25 +17,10 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Any
 
 import mxnet as mx
-
-
-def best_time(fn: Any, repeats: int, budget_s: float) -> float:
-    """Fastest of up to ``repeats`` calls after one warm-up; stops early once the timed
-    calls have taken ``budget_s``."""
-    fn()
-    times: list[float] = []
-    start = time.perf_counter()
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if time.perf_counter() - start > budget_s:
-            break
-    return min(times)
+from timing import best_time  # bench/timing.py (this script's folder is on sys.path)
 
 
 def step_fn(name: str, kwargs: dict[str, Any], shapes: list[list[int]]) -> Any:
@@ -67,7 +52,7 @@ def main() -> None:
             print(f"  mxnet {name} {label}", file=sys.stderr, flush=True)
             try:  # the arrays are freed when best_time returns
                 step = step_fn(name, rule["kwargs"], shapes)
-                results[name][label] = best_time(step, spec["repeats"], spec["budget_s"])
+                results[name][label] = best_time(step, spec["repeats"], budget_s=spec["budget_s"])
             except Exception as e:  # report and go on: one rule must not stop the rest
                 errors[name] = f"{type(e).__name__}: {e}"[:300]
             step = None

@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from timing import best_time  # bench/timing.py (this script's folder is on sys.path)
 
 import mxopt as mx
 from mxopt.optimizer.fused import engine
@@ -168,24 +169,6 @@ _START = time.perf_counter()
 def log(msg: str) -> None:
     """Progress on stderr, with the seconds since the start."""
     print(f"[{time.perf_counter() - _START:5.0f}s] {msg}", file=sys.stderr, flush=True)
-
-
-def best_time(
-    fn: Callable[[], Any], repeats: int, warmup: int = 1, budget_s: float | None = None
-) -> float:
-    """Fastest of ``repeats`` timed calls (robust to other load on a shared machine); with
-    ``budget_s``, stops early once the timed calls have taken ``budget_s``."""
-    for _ in range(warmup):
-        fn()
-    times: list[float] = []
-    start = time.perf_counter()
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if budget_s is not None and time.perf_counter() - start > budget_s:
-            break
-    return min(times)
 
 
 class Probe:

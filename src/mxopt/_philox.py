@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
+from .ndarray.ops._common import f32
 from .random import current_generator
 
 __all__ = [
@@ -63,23 +63,19 @@ CHUNK = {"cpu": 1 << 16}
 CHUNK_OTHER = 1 << 20
 
 
-def _f32(x: float) -> float:
-    return float(np.float32(x))
-
-
 # ln(1 + f) = 2 atanh(s), s = f / (2 + f): the Taylor coefficients of (2 atanh(s) - 2s)/s in
 # z = s^2 (|s| <= 0.172 after the reduction below: the next term is below 2^-28).
-LOG_COEFFS = tuple(_f32(2 / (2 * j + 1)) for j in range(1, 5))  # 2/3, 2/5, 2/7, 2/9
+LOG_COEFFS = tuple(f32(2 / (2 * j + 1)) for j in range(1, 5))  # 2/3, 2/5, 2/7, 2/9
 # ln 2 split so that k * LN2_HI is exact for |k| < 2^8 (LN2_HI has 16 significant bits).
 LN2_HI = math.floor(math.log(2) * 2**16) / 2**16
-LN2_LO = _f32(math.log(2) - LN2_HI)
+LN2_LO = f32(math.log(2) - LN2_HI)
 # sin(pi/2 f) and cos(pi/2 f) for |f| <= 1/2: Taylor coefficients of f (odd / even powers
 # up to 9 / 10; the next terms are below 2^-28).
 SIN_COEFFS = tuple(
-    _f32((-1) ** j * (math.pi / 2) ** (2 * j + 1) / math.factorial(2 * j + 1)) for j in range(5)
+    f32((-1) ** j * (math.pi / 2) ** (2 * j + 1) / math.factorial(2 * j + 1)) for j in range(5)
 )
 COS_COEFFS = tuple(
-    _f32((-1) ** j * (math.pi / 2) ** (2 * j) / math.factorial(2 * j)) for j in range(1, 6)
+    f32((-1) ** j * (math.pi / 2) ** (2 * j) / math.factorial(2 * j)) for j in range(1, 6)
 )
 
 
@@ -193,7 +189,7 @@ def gaussian(
     z = standard_normal(key, math.prod(shape), device).view(shape)
     if dtype == torch.float64:
         return z.to(torch.float64).mul_(std)
-    return z.mul_(_f32(std)).to(dtype)
+    return z.mul_(f32(std)).to(dtype)
 
 
 def draw_keys(

@@ -13,6 +13,17 @@ from .optimizer import Optimizer, aggregation_size
 __all__ = ["MomentOptimizer", "CorrectedMomentOptimizer"]
 
 
+def set_moments(opt: Optimizer, beta1: float, beta2: float, epsilon: float) -> None:
+    """Check ``beta1``, ``beta2`` (in [0, 1)) and ``epsilon`` (>= 0), then set them on
+    ``opt`` (for the optimizers with those three, whatever their state)."""
+    check_range("beta1", beta1, 0.0, 1.0, high_open=True)
+    check_range("beta2", beta2, 0.0, 1.0, high_open=True)
+    check_range("epsilon", epsilon, 0.0)
+    opt.beta1 = beta1
+    opt.beta2 = beta2
+    opt.epsilon = epsilon
+
+
 class MomentOptimizer(Optimizer):
     r"""An optimizer with ``beta1``, ``beta2``, ``epsilon`` and a ``(mean, var)`` state.
 
@@ -21,12 +32,7 @@ class MomentOptimizer(Optimizer):
     """
 
     def _set_moments(self, beta1: float, beta2: float, epsilon: float) -> None:
-        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
-        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
-        check_range("epsilon", epsilon, 0.0)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        set_moments(self, beta1, beta2, epsilon)
 
     def create_state(self, index, weight: torch.Tensor):
         return (zeros_like(weight), zeros_like(weight))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from ..ndarray.ops.ftml import ftml_update
-from ._checks import check_range
 from ._common import fused_clip, zeros_like
+from ._moments import set_moments
 from .optimizer import Optimizer, register
 
 __all__ = ["FTML"]
@@ -58,12 +58,7 @@ class FTML(Optimizer):
         self, beta1: float = 0.6, beta2: float = 0.999, epsilon: float = 1e-8, **kwargs
     ) -> None:
         super().__init__(**kwargs)
-        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
-        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
-        check_range("epsilon", epsilon, 0.0)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        set_moments(self, beta1, beta2, epsilon)
 
     def create_state(self, index, weight: torch.Tensor):
         return (zeros_like(weight), zeros_like(weight), zeros_like(weight))  # d, v, z

@@ -8,6 +8,7 @@ from ..ndarray.ops._common import f32
 from ..ndarray.ops.lamb import lamb_multi_rule
 from ._checks import check_range
 from ._common import fused_clip, zeros_like
+from ._moments import set_moments
 from .optimizer import Optimizer, aggregation_size, register
 
 __all__ = ["LAMB"]
@@ -79,14 +80,9 @@ class LAMB(Optimizer):
         **kwargs,
     ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
-        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
-        check_range("epsilon", epsilon, 0.0)
+        set_moments(self, beta1, beta2, epsilon)
         check_range("lower_bound", lower_bound, 0.0, allow_none=True)
         check_range("upper_bound", upper_bound, 0.0, allow_none=True)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
         self.bias_correction = bool(bias_correction)

@@ -8,6 +8,7 @@ from ..ndarray.ops.nadam import nadam_rule
 from ._checks import check_range
 from ._common import zeros_like
 from ._densify import dense
+from ._moments import set_moments
 from .optimizer import Optimizer, register
 
 __all__ = ["Nadam"]
@@ -71,13 +72,8 @@ class Nadam(Optimizer):
         **kwargs,
     ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        check_range("beta1", beta1, 0.0, 1.0, high_open=True)
-        check_range("beta2", beta2, 0.0, 1.0, high_open=True)
-        check_range("epsilon", epsilon, 0.0)
+        set_moments(self, beta1, beta2, epsilon)
         check_range("schedule_decay", schedule_decay, 0.0)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
         self.schedule_decay = schedule_decay
         self.m_schedule = 1.0
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-__all__ = ["f32", "in_dtype", "prepare", "clip_", "apply_update", "sparse_rows"]
+__all__ = ["f32", "in_dtype", "in_dtype_all", "prepare", "clip_", "apply_update", "sparse_rows"]
 
 
 _PACK_F32 = struct.Struct("f")
@@ -43,6 +43,12 @@ def in_dtype(x: float, dtype: torch.dtype) -> float:
     if dtype == torch.float64 or x == 0:  # exact (and a zero keeps its sign)
         return x
     return _rounded(x, dtype)
+
+
+def in_dtype_all(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """:func:`in_dtype` element-wise: float64 values rounded to ``dtype``, as float64
+    (float64 is exact; zeros keep their sign)."""
+    return x if dtype == torch.float64 else x.to(dtype).to(torch.float64)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -18,8 +18,9 @@ import math
 
 from ...ndarray.ops._common import f32
 from .._beyond import clip_value
+from .._common import fused_clip
 
-__all__ = ["nd_clip", "nd_clip_bound", "clip_bound"]
+__all__ = ["nd_clip", "nd_clip_bound", "clip_bound", "operator_clip_bound"]
 
 
 def nd_clip(x: str) -> str:
@@ -30,6 +31,14 @@ def nd_clip(x: str) -> str:
 def nd_clip_bound(clip_gradient: float | None) -> float:
     """The ``clip`` scalar for :func:`nd_clip` (``inf`` when there is no clipping)."""
     return math.inf if clip_gradient is None else f32(clip_gradient)
+
+
+def operator_clip_bound(clip_gradient: float | None) -> float:
+    """The ``clip`` scalar for ``CLAMP`` in the rules of MXNet's fused operators, which get
+    ``clip_gradient`` only when it is truthy and clip only when it is ``>= 0`` (``inf``
+    otherwise)."""
+    clip = f32(fused_clip(clip_gradient))
+    return clip if clip >= 0 else math.inf
 
 
 def clip_bound(clip_gradient: float | None) -> float:

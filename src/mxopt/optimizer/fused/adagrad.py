@@ -19,13 +19,10 @@ The two gradient kinds differ only in how :math:`G` is formed, so one kernel ser
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
-from .._common import fused_clip
-from ._ndclip import nd_clip, nd_clip_bound
+from ._ndclip import nd_clip, nd_clip_bound, operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, register_rule, single_state
 
@@ -58,8 +55,7 @@ def _sparse_grad(opt, item: Item) -> tuple[float, float]:
             "AdaGrad with a row-sparse gradient requires wd == 0 (the parameter's "
             f"effective weight decay is {item.wd})"
         )
-    clip = f32(fused_clip(opt.clip_gradient))
-    return f32(opt.rescale_grad), clip if clip >= 0 else math.inf
+    return f32(opt.rescale_grad), operator_clip_bound(opt.clip_gradient)
 
 
 def _plan(opt, item: Item, ctype: torch.dtype):

@@ -17,7 +17,7 @@ from functools import lru_cache
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
-from .._common import fused_clip
+from ._ndclip import operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, lazy_or_dense, register_rule, states_pair
 
@@ -32,7 +32,7 @@ ADAM = Kernel(
     ),
     body="""
         T G = g * rescale + w * wd;
-        if (clip >= 0) G = CLAMP(G, clip);
+        G = CLAMP(G, clip);
         mean = FMA(G, one_minus_beta1, mean * beta1);
         var = FMA(G * G, one_minus_beta2, var * beta2);
         w = w - (mean * lr) / (SQRT(var) + epsilon);
@@ -54,7 +54,7 @@ def _fixed(
     """The scalars that are the same for every tensor: (betas, epsilon), (rescale, clip)."""
     b1, b2 = f32(beta1), f32(beta2)
     moments = (b1, in_dtype(1.0 - b1, ctype), b2, in_dtype(1.0 - b2, ctype), f32(epsilon))
-    return moments, (f32(rescale), f32(fused_clip(clip)))
+    return moments, (f32(rescale), operator_clip_bound(clip))
 
 
 def _plan(opt, item: Item, ctype: torch.dtype):

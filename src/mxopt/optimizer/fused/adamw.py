@@ -25,7 +25,7 @@ from functools import lru_cache
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
-from .._common import fused_clip
+from ._ndclip import operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, register_rule, states_pair
 
@@ -35,7 +35,6 @@ ADAMW = Kernel(
     "adamw",
     states=("mean", "var"),
     scalars=(
-        "lr",
         "eta",
         "wd",
         "beta1",
@@ -48,10 +47,10 @@ ADAMW = Kernel(
     ),
     body="""
         T G = g * rescale;
-        if (clip >= 0) G = CLAMP(G, clip);
+        G = CLAMP(G, clip);
         mean = mean * beta1 + G * one_minus_beta1;
         var = var * beta2 + (G * G) * one_minus_beta2;
-        T step = (mean * lr) / (SQRT(var) + epsilon) + w * wd;
+        T step = mean / (SQRT(var) + epsilon) + w * wd; /* lr = 1: mean * lr is mean */
         w = w - step * eta;
     """,
 )
@@ -97,7 +96,7 @@ def _fixed(
         in_dtype(1.0 - b2, ctype),
         f32(epsilon),
         f32(rescale),
-        f32(clip),
+        clip,
     )
 
 
@@ -109,10 +108,10 @@ def _plan(opt, item: Item, ctype: torch.dtype):
         opt.beta2,
         opt.epsilon,
         opt.rescale_grad,
-        fused_clip(opt.clip_gradient),
+        operator_clip_bound(opt.clip_gradient),
         ctype,
     )
-    return ADAMW, (1.0, f32(lr), *fixed)
+    return ADAMW, (f32(lr), *fixed)
 
 
 RULE = FusedRule(

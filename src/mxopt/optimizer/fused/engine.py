@@ -117,7 +117,7 @@ class FusedRule:
     ordered: bool = False
     # ``plan`` depends only on the item's lr, wd, update count, number of states and
     # whether its gradient came row-sparse, and changes nothing: the engine may call it
-    # once per distinct combination. (Nadam's advances a shared schedule: False.)
+    # once per distinct combination. (GroupAdaGrad's reads the weight's columns: False.)
     pure_plan: bool = True
 
     def sparse_mode(self, opt: Any) -> str:
@@ -353,7 +353,7 @@ def _run_planned(
     assert rule.plan is not None
     groups: dict[str, tuple[Kernel, list[Item], list[Sequence[float]]]] = {}
     memo: dict[tuple, tuple[Kernel, Sequence[float]]] | None = None
-    if rule.pure_plan and not rule.rows:
+    if rule.pure_plan:
         memo, counts = {}, opt._index_update_count
     for item in items:
         if memo is None:

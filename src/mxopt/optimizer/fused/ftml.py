@@ -20,7 +20,7 @@ from functools import lru_cache
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
-from .._common import fused_clip
+from ._ndclip import operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, register_rule
 
@@ -43,7 +43,7 @@ FTML = Kernel(
     ),
     body="""
         T G = g * rescale + w * wd;
-        if (clip >= 0) G = CLAMP(G, clip);
+        G = CLAMP(G, clip);
         v = v * beta2 + (G * G) * one_minus_beta2;
         T d_t = (SQRT(v / unbias) + epsilon) * scale;
         z = (z * beta1 + G * one_minus_beta1) - (d_t - d * beta1) * w;
@@ -82,7 +82,7 @@ def _scalars(
         scale,
         f32(wd),
         f32(rescale),
-        f32(clip),
+        clip,
     )
 
 
@@ -90,7 +90,7 @@ def _plan(opt, item: Item, ctype: torch.dtype):
     t = opt._index_update_count[item.index]
     return FTML, _scalars(
         item.lr, item.wd, t, opt.beta1, opt.beta2, opt.epsilon, opt.rescale_grad,
-        fused_clip(opt.clip_gradient), ctype,
+        operator_clip_bound(opt.clip_gradient), ctype,
     )  # fmt: skip
 
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 import torch
 
 from ...ndarray.ops._common import f32
-from .._common import fused_clip
+from ._ndclip import operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, lazy_or_dense, register_rule, states_pair
 
@@ -36,7 +36,7 @@ FTRL = Kernel(
     scalars=("lr", "lamda1", "beta", "wd", "rescale", "clip"),
     body="""
         T G = g * rescale;
-        if (clip >= 0) G = CLAMP(G, clip);
+        G = CLAMP(G, clip);
         T G2 = G * G;
         T root = SQRT(n + G2);  /* the new n's root, used twice */
         T sigma = ((root - SQRT(n)) * w) / lr;
@@ -65,11 +65,11 @@ def _applies(opt) -> bool:
 def _scalars(
     lr: float, wd: float, lamda1: float, beta: float, rescale: float, clip: float
 ) -> tuple[float, ...]:
-    return f32(lr), f32(lamda1), f32(beta), f32(wd), f32(rescale), f32(clip)
+    return f32(lr), f32(lamda1), f32(beta), f32(wd), f32(rescale), clip
 
 
 def _plan(opt, item: Item, ctype: torch.dtype):
-    clip = fused_clip(opt.clip_gradient)
+    clip = operator_clip_bound(opt.clip_gradient)
     return FTRL, _scalars(item.lr, item.wd, opt.lamda1, opt.beta, opt.rescale_grad, clip)
 
 

@@ -26,14 +26,12 @@ with a ``clip`` bound for the NDArray clipping expression (:mod:`._ndclip`).
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
-from .._common import fused_clip
-from ._ndclip import nd_clip, nd_clip_bound
+from ._ndclip import nd_clip, nd_clip_bound, operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, register_rule, single_state
 
@@ -95,15 +93,14 @@ def _dense_scalars(
 def _sparse_scalars(
     lr: float, eps: float, rescale: float, clip: float, cols: int
 ) -> tuple[float, ...]:
-    """The operator's rule: ``f32`` scalars, clipping only when ``clip >= 0``."""
-    c = f32(clip)
-    return f32(lr), f32(eps), f32(rescale), c if c >= 0 else math.inf, float(cols)
+    """The operator's rule: ``f32`` scalars, ``clip`` from :func:`operator_clip_bound`."""
+    return f32(lr), f32(eps), f32(rescale), clip, float(cols)
 
 
 def _plan(opt, item: Item, ctype: torch.dtype):
     cols = item.w.shape[1]
     if item.sparse:  # the operator's rule; dense gradients follow the optimizer's
-        clip = fused_clip(opt.clip_gradient)
+        clip = operator_clip_bound(opt.clip_gradient)
         scalars = _sparse_scalars(item.lr, opt.float_stable_eps, opt.rescale_grad, clip, cols)
     else:
         scalars = _dense_scalars(

@@ -38,15 +38,14 @@ gradients are treated as dense ones, as on the reference path.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from itertools import repeat
 
 import torch
 
-from ...ndarray.ops._common import f32, in_dtype
+from ...ndarray.ops._common import f32, in_dtype, in_dtype_all
 from ...ndarray.ops.multi import sum_sq_f32
-from .._common import fused_clip
+from ._ndclip import operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, register_rule, states_pair
 
@@ -109,12 +108,6 @@ def _bound(value) -> float:
     return f32(float(value)) if value else -1.0
 
 
-def _clip(opt) -> float:
-    """The clipping threshold, ``inf`` when the operator does not clip (``< 0``)."""
-    clip = f32(fused_clip(opt.clip_gradient))
-    return clip if clip >= 0 else math.inf
-
-
 def _corrections(opt, t: int, ctype: torch.dtype) -> tuple[float, float]:
     """``(1 - beta1^t, 1 - beta2^t)`` as the kernel computes them, or 1s."""
     if not opt.bias_correction:
@@ -154,7 +147,7 @@ def _count_and_rates(opt, items: list[Item]) -> tuple[list[float], list[float]]:
 
 def _f32_column(values: list[float] | torch.Tensor) -> torch.Tensor:
     """Values rounded to float32 (:func:`f32`), as a float64 column."""
-    return torch.as_tensor(values, dtype=torch.float64).to(torch.float32).to(torch.float64)
+    return in_dtype_all(torch.as_tensor(values, dtype=torch.float64), torch.float32)
 
 
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
@@ -163,7 +156,11 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     n = len(items)
     b1, b2 = f32(opt.beta1), f32(opt.beta2)
     betas = (b1, in_dtype(1.0 - b1, ctype), b2, in_dtype(1.0 - b2, ctype))
-    eps, rescale, clip = f32(opt.epsilon), f32(opt.rescale_grad), _clip(opt)
+    eps, rescale, clip = (
+        f32(opt.epsilon),
+        f32(opt.rescale_grad),
+        operator_clip_bound(opt.clip_gradient),
+    )
     lrs, wds = _count_and_rates(opt, items)
     counts = opt._index_update_count
     corrections = {t: _corrections(opt, t, ctype) for t in {counts[it.index] for it in items}}
@@ -181,17 +178,15 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         sums = launch(LAMB_PHASE1, variant, items, phase1)
         assert sums is not None
     # float32 sums of squares -> float32 norms, as ``lamb_multi_rule`` takes them
-    w_norm, u_norm = (_f32_column(s) for s in sums.to(torch.float32).double().sqrt().T)
+    w_norm, u_norm = (_f32_column(s) for s in _f32_column(sums).sqrt().T)
     lower, upper = _bound(opt.lower_bound), _bound(opt.upper_bound)
     if lower >= 0:
         w_norm = torch.clamp(w_norm, min=lower)
     if upper >= 0:
         w_norm = torch.clamp(w_norm, max=upper)
-    ratio = (w_norm / u_norm).to(torch.float32).double()
+    ratio = _f32_column(w_norm / u_norm)
     ratio = torch.where((w_norm == 0.0) | (u_norm == 0.0), 1.0, ratio)
-    lr_adj = _f32_column(lrs) * ratio
-    if ctype != torch.float64:
-        lr_adj = lr_adj.to(ctype).double()
+    lr_adj = in_dtype_all(_f32_column(lrs) * ratio, ctype)
     phase2 = torch.cat([phase1[:, 4:8], lr_adj[:, None]], dim=1)  # c1, c2, epsilon, wd
     launch(LAMB_PHASE2, variant, items, phase2)
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import torch
 
-from ...ndarray.ops._common import in_dtype
+from ...ndarray.ops._common import in_dtype, in_dtype_all
 from ._ndclip import clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, register_rule, states_pair
@@ -97,14 +97,9 @@ def _applies(opt) -> bool:
     )
 
 
-def _rounded(x: torch.Tensor, ctype: torch.dtype) -> torch.Tensor:
-    """float64 values rounded to ``ctype`` (:func:`in_dtype`, element-wise)."""
-    return x if ctype == torch.float64 else x.to(ctype).to(torch.float64)
-
-
 def _norm(sum_sq: torch.Tensor, ctype: torch.dtype) -> torch.Tensor:
     """Norms from double sums of squares, as torch returns them in ``ctype``."""
-    return _rounded(sum_sq.sqrt(), ctype)
+    return in_dtype_all(sum_sq.sqrt(), ctype)
 
 
 def _trust(r1: torch.Tensor, r2: torch.Tensor) -> torch.Tensor:
@@ -129,7 +124,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         corrections[t] = (in_dtype(1.0 - b1**t, ctype), in_dtype(1.0 - b2**t, ctype))
     c1_c2 = torch.tensor([corrections[counts[item.index]] for item in items], dtype=torch.float64)
     gnorm = _norm(g2[:, 0], ctype)
-    wd = _rounded(torch.tensor([item.wd for item in items], dtype=torch.float64), ctype)
+    wd = in_dtype_all(torch.tensor([item.wd for item in items], dtype=torch.float64), ctype)
     common = torch.stack(
         [
             _column(rescale, n),
@@ -151,8 +146,8 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     if opt.upper_bound is not None:
         r1 = torch.clamp(r1, max=opt.upper_bound)
     lr = torch.tensor([item.lr for item in items], dtype=torch.float64)
-    a = _rounded(lr * b1 * _trust(r1, _norm(sums[:, 1], ctype)), ctype)
-    b = _rounded(lr * (1.0 - b1) * _trust(r1, _norm(sums[:, 2], ctype)), ctype)
+    a = in_dtype_all(lr * b1 * _trust(r1, _norm(sums[:, 1], ctype)), ctype)
+    b = in_dtype_all(lr * (1.0 - b1) * _trust(r1, _norm(sums[:, 2], ctype)), ctype)
     launch(LANS_APPLY, variant, items, torch.cat([common, a[:, None], b[:, None]], dim=1))
 
 

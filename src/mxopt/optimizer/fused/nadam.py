@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import torch
 
-from ...ndarray.ops._common import in_dtype
+from ...ndarray.ops._common import in_dtype, in_dtype_all
 from ...ndarray.ops.nadam import nadam_momentum
 from ._ndclip import nd_clip, nd_clip_bound
 from .codegen import Kernel
@@ -86,12 +86,6 @@ def _fixed_scalars(
     )
 
 
-def _rounded(x: torch.Tensor, ctype: torch.dtype) -> torch.Tensor:
-    """:func:`in_dtype` element-wise (float64 values rounded to ``ctype``; zeros keep
-    their sign, float64 is exact)."""
-    return x if ctype == torch.float64 else x.to(ctype).to(torch.float64)
-
-
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     counts = opt._index_update_count
     ts = [counts[item.index] for item in items]
@@ -119,8 +113,8 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     scalars[:, :9] = torch.tensor(fixed, dtype=f64)
     mu_cols = torch.tensor([per_t[t] for t in ts], dtype=f64)
     scalars[:, 9:11] = mu_cols[:, :2]
-    scalars[:, 11] = _rounded(1.0 - now, ctype)
-    scalars[:, 12] = _rounded(1.0 - after, ctype)
+    scalars[:, 11] = in_dtype_all(1.0 - now, ctype)
+    scalars[:, 12] = in_dtype_all(1.0 - after, ctype)
     scalars[:, 13] = mu_cols[:, 2]
     launch(NADAM, variant, items, scalars)
 

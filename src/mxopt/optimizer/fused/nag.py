@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
-from .._common import fused_clip
+from ._ndclip import operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, optional_state, register_rule
 from .sgd import SGD
@@ -36,7 +36,7 @@ NAG_MOM = Kernel(
     scalars=("lr", "wd", "rescale", "clip", "momentum", "momentum_plus_one"),
     body="""
         T gh = g * rescale;
-        if (clip >= 0) gh = CLAMP(gh, clip);
+        gh = CLAMP(gh, clip);
         mom = mom * momentum;
         T lookahead = (mom - (gh + wd * w) * lr) * momentum_plus_one;
         w = (w - mom) + lookahead;
@@ -59,7 +59,7 @@ def _applies(opt) -> bool:
 def _plan(opt, item: Item, ctype: torch.dtype):
     if not item.states:  # the reference runs sgd_update
         return sgd_plan(opt, item, ctype)
-    r, c = f32(opt.rescale_grad), f32(fused_clip(opt.clip_gradient))
+    r, c = f32(opt.rescale_grad), operator_clip_bound(opt.clip_gradient)
     lr, wd = f32(item.lr), f32(item.wd)
     mu = f32(opt.momentum)
     return NAG_MOM, (lr, wd, r, c, mu, in_dtype(mu + 1.0, ctype))

@@ -24,16 +24,16 @@ from collections.abc import Sequence
 import torch
 
 from ...ndarray.ops._common import f32, in_dtype
-from .._common import fused_clip
+from ._ndclip import operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, register_rule
 
 __all__ = ["RMSPROP", "RMSPROP_CENTERED", "RULE"]
 
-_GRAD = "T G = g * rescale + w * wd;\nif (clip >= 0) G = CLAMP(G, clip);"
+_GRAD = "T G = g * rescale + w * wd;\nG = CLAMP(G, clip);"
 # the scalars after the decay rates, in the order _scalars gives them
 _TAIL = ("epsilon", "wd", "rescale", "clip", "clip_weights")
-_CLIP_WEIGHTS = "if (clip_weights >= 0) w = CLAMP(w, clip_weights);"
+_CLIP_WEIGHTS = "w = CLAMP(w, clip_weights);"
 
 RMSPROP = Kernel(
     "rmsprop",
@@ -83,8 +83,8 @@ def _scalars(opt, item: Item, ctype: torch.dtype) -> list[float]:
         f32(opt.epsilon),
         f32(item.wd),
         f32(opt.rescale_grad),
-        f32(fused_clip(opt.clip_gradient)),
-        f32(fused_clip(opt.clip_weights)),
+        operator_clip_bound(opt.clip_gradient),
+        operator_clip_bound(opt.clip_weights),
     ]
 
 
