@@ -121,8 +121,11 @@ def test_a_layout_sees_resized_and_retyped_tensors() -> None:
     weights[1].resize_(1000, 1)
     assert layout.match(weights, _grads(gen), states) is not None
     grads = _grads(gen)
-    grads[2] = grads[2].double()
-    assert layout.match(weights, grads, states) is None
+    grads[2] = grads[2].double()  # a mismatched gradient is check_pairs' to refuse
+    before = [w.clone() for w in weights]
+    with pytest.raises(ValueError, match="grad"):
+        updater(idx, grads, weights)
+    assert all(torch.equal(a, b) for a, b in zip(before, weights))
     states[0] = (states[0][0], states[0][1].t())  # a transposed state
     assert layout.match(weights, _grads(gen), states) is None
 

@@ -96,6 +96,35 @@ int mxopt_kernels_abi(void) { return @ABI@; }
 int mxopt_max_threads(void) { return omp_get_max_threads(); }
 """
 
+_STREAM_PRELUDE = r"""/* Non-temporal ("streaming") stores of a block of a write-only state: the destination's
+   cache lines are written without being read from memory first. Plain stores where the
+   CPU has no AVX or the destination is not 32-byte aligned. */
+#define MXOPT_STREAM_BLOCK 256
+#if defined(__AVX__)
+#include <immintrin.h>
+static inline void mxopt_stream_float(float *restrict dst, const float *restrict src, int64_t n) {
+    int64_t j = 0;
+    if (((uintptr_t)dst & 31) == 0)
+        for (; j + 8 <= n; j += 8) _mm256_stream_ps(dst + j, _mm256_load_ps(src + j));
+    for (; j < n; ++j) dst[j] = src[j];
+}
+static inline void mxopt_stream_double(double *restrict dst, const double *restrict src, int64_t n) {
+    int64_t j = 0;
+    if (((uintptr_t)dst & 31) == 0)
+        for (; j + 4 <= n; j += 4) _mm256_stream_pd(dst + j, _mm256_load_pd(src + j));
+    for (; j < n; ++j) dst[j] = src[j];
+}
+static inline void mxopt_stream_fence(void) { _mm_sfence(); }
+#else
+static inline void mxopt_stream_float(float *restrict dst, const float *restrict src, int64_t n) {
+    memcpy(dst, src, (size_t)n * sizeof(float));
+}
+static inline void mxopt_stream_double(double *restrict dst, const double *restrict src, int64_t n) {
+    memcpy(dst, src, (size_t)n * sizeof(double));
+}
+static inline void mxopt_stream_fence(void) {}
+#endif"""
+
 _DRAWS_PRELUDE = f"""/* Elements per block of a kernel with per-element draws (a multiple of 16). */
 #define MXOPT_DRAW_BLOCK {DRAW_BLOCK}"""
 
@@ -152,6 +181,13 @@ class Kernel:
     draws: str = ""
     helpers: str = ""
     exact: tuple[str, ...] = ()
+    # States the body only assigns (never reads): not loaded, and stored with
+    # non-temporal stores where the CPU has them, so their cache lines are not read
+    # from memory first (``Test``'s copy of the weight).
+    write_only: tuple[str, ...] = ()
+    # ``"float"``: the states are float32 in every variant (loaded and stored with a cast
+    # from/to ``T``), for rules whose states are float32 whatever the weight's type.
+    state_storage: str = ""
 
     def symbol(self, variant: str) -> str:
         return f"mxopt_{self.name}_{variant}"
@@ -194,6 +230,10 @@ def _function(k: Kernel, variant: str) -> str:
     ]
     if k.draws:  # per thread, reused for every block
         lines.append("    float draws_[MXOPT_DRAW_BLOCK] __attribute__((aligned(64)));")
+    for st in k.write_only:  # per thread: the block's values, then streamed to memory
+        lines.append(
+            f"    {k.state_storage or T} {st}_buf_[MXOPT_STREAM_BLOCK] __attribute__((aligned(64)));"
+        )
     lines += [
         "    for (int64_t k = 0; k < nt; ++k) {",
         f"        void *const *p = ptr + k * {np_};",
@@ -205,9 +245,10 @@ def _function(k: Kernel, variant: str) -> str:
     if k.reads_grad:
         lines.append(f"        const {gt} *restrict g_ = (const {gt} *)p[{slot}];")
         slot += 1
+    st_t = k.state_storage or T
     for st in k.states:
         const = "const " if st in k.read_only else ""
-        lines.append(f"        {const}{T} *restrict {st}_ = ({const}{T} *)p[{slot}];")
+        lines.append(f"        {const}{st_t} *restrict {st}_ = ({const}{st_t} *)p[{slot}];")
         slot += 1
     for st in k.row_states:
         lines.append(f"        {T} *restrict {st}_ = ({T} *)p[{slot}];")
@@ -259,8 +300,16 @@ def _function(k: Kernel, variant: str) -> str:
         lines.append("        {")
         lines.extend(_indent(k.draws, "            "))
         lines.append("        }")
+    streamed = bool(k.write_only)
+    if streamed:  # blocks of the slice: the element loop, then the streaming stores
+        if k.draws or k.row_states or k.sums or set(k.write_only) - set(k.states):
+            raise ValueError(f"kernel {k.name}: write_only states need a plain kernel")
+        lines.append("        for (int64_t b0 = lo; b0 < hi; b0 += MXOPT_STREAM_BLOCK) {")
+        lines.append(
+            "        const int64_t b1 = hi - b0 < MXOPT_STREAM_BLOCK ? hi : b0 + MXOPT_STREAM_BLOCK;"
+        )
     lines.append(f"        #pragma omp simd{red}")
-    if k.draws:
+    if k.draws or streamed:
         lines.append("        for (int64_t i = b0; i < b1; ++i) {")
     else:
         lines.append("        for (int64_t i = lo; i < hi; ++i) {")
@@ -268,7 +317,10 @@ def _function(k: Kernel, variant: str) -> str:
     if k.reads_grad:
         lines.append(f"            T g = {gload.format('g_[i]')};")
     for st in k.states:
-        lines.append(f"            T {st} = {st}_[i];")
+        if st in k.write_only:
+            lines.append(f"            T {st};")
+        else:
+            lines.append(f"            T {st} = (T){st}_[i];")
     if k.draws:
         lines.append("            const T draw = (T)draws_[i - b0];")
     lines.append("            {")
@@ -279,10 +331,15 @@ def _function(k: Kernel, variant: str) -> str:
         if low:
             lines.append(f"            wl_[i] = {lstore.format('w')};")
     for st in k.states:
-        if st not in k.read_only:
-            lines.append(f"            {st}_[i] = {st};")
+        if st in k.write_only:
+            lines.append(f"            {st}_buf_[i - b0] = ({st_t}){st};")
+        elif st not in k.read_only:
+            lines.append(f"            {st}_[i] = ({st_t}){st};")
     lines.append("        }")
-    if k.draws:
+    for st in k.write_only:
+        kind = "double" if st_t == "double" else "float"
+        lines.append(f"        mxopt_stream_{kind}({st}_ + b0, {st}_buf_, b1 - b0);")
+    if k.draws or streamed:
         lines.append("        }")
     for j, sm in enumerate(k.sums):
         lines.append(f"        acc[(k * {len(k.sums)} + {j}) * stride + tid] = acc_{sm};")
@@ -290,6 +347,8 @@ def _function(k: Kernel, variant: str) -> str:
         lines.extend(f"        {st}_[r] = {st};" for st in k.row_states)
         lines.append("        }")
     lines.append("    }")
+    if k.write_only:  # the streaming stores are visible before the call returns
+        lines.append("    mxopt_stream_fence();")
     lines.append("    }")
     for macro in ("T", "FMA", "SQRT", "FABS", "FMAX", "FMIN", "EXP", "LOG", "POW"):
         lines.append(f"#undef {macro}")
@@ -303,6 +362,8 @@ def render(kernels: Iterable[Kernel]) -> str:
     parts = [_PRELUDE.replace("@ABI@", str(ABI_VERSION))]
     if any(k.draws for k in kernels):  # (only then: other kernels' sources stay as they were)
         parts.append(_DRAWS_PRELUDE)
+    if any(k.write_only for k in kernels):
+        parts.append(_STREAM_PRELUDE)
     parts += list(dict.fromkeys(k.helpers.strip() for k in kernels if k.helpers))  # once each
     for k in kernels:
         for variant in k.variants:

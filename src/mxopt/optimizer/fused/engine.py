@@ -116,9 +116,14 @@ class FusedRule:
     # SGLD's noise stream) run fused only when the whole call is one bucket.
     ordered: bool = False
     # ``plan`` depends only on the item's lr, wd, update count, number of states and
-    # whether its gradient came row-sparse, and changes nothing: the engine may call it
-    # once per distinct combination. (GroupAdaGrad's reads the weight's columns: False.)
+    # whether its gradient came row-sparse (and on ``plan_key(item)`` where given: what
+    # else of the item it reads), and changes nothing: the engine may call it once per
+    # distinct combination.
     pure_plan: bool = True
+    plan_key: Callable[[Item], Any] | None = None
+    # The dtype of every state tensor when it is not the weight's (``Test``'s float32
+    # copy); its kernels store the states as that type (``Kernel.state_storage``).
+    state_dtype: torch.dtype | None = None
 
     def sparse_mode(self, opt: Any) -> str:
         """What a row-sparse gradient means for ``opt`` (see ``sparse``)."""
@@ -202,10 +207,11 @@ def _item(opt, rule: FusedRule, mode: str, mp: bool, i, w, g, s, lr, wd) -> Item
         states = rule.states_of(s)
         if states is None or w.numel() == 0:
             return None
+        sdtype = rule.state_dtype or dtype
         for t in (g, *states):
             if not (
                 isinstance(t, torch.Tensor)
-                and t.dtype is dtype
+                and t.dtype is (dtype if t is g else sdtype)
                 and t.layout is torch.strided
                 and t.is_contiguous()
                 and t.shape == shape
@@ -237,7 +243,7 @@ def _item(opt, rule: FusedRule, mode: str, mp: bool, i, w, g, s, lr, wd) -> Item
     if rule.rows:
         if w.dim() != 2 or not all(_plain_rows(t, w) for t in states):
             return None
-    elif not all(_plain(t, w, w.dtype) for t in states):
+    elif not all(_plain(t, w, rule.state_dtype or w.dtype) for t in states):
         return None
     gdtype = low.dtype if low is not None else w.dtype
     rows = None
@@ -362,6 +368,7 @@ def _run_planned(
             key = (
                 item.lr, item.wd, counts.get(item.index), len(item.states),
                 item.rows is None, item.sparse, item.low is None,
+                rule.plan_key(item) if rule.plan_key is not None else None,
             )  # fmt: skip
             planned = memo.get(key)
             if planned is None:

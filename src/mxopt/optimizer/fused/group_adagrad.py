@@ -97,6 +97,10 @@ def _sparse_scalars(
     return f32(lr), f32(eps), f32(rescale), clip, float(cols)
 
 
+def _columns(item: Item) -> int:
+    return item.w.shape[1]
+
+
 def _plan(opt, item: Item, ctype: torch.dtype):
     cols = item.w.shape[1]
     if item.sparse:  # the operator's rule; dense gradients follow the optimizer's
@@ -116,6 +120,6 @@ RULE = FusedRule(
     plan=_plan,
     sparse="lazy",  # the operator updates only the gradient's rows
     rows=True,
-    pure_plan=False,  # the scalars depend on the weight's column count
+    plan_key=_columns,  # the scalars depend on the weight's column count
 )
 register_rule("groupadagrad", RULE)

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ...ndarray.ops._common import f32, in_dtype
+from ...ndarray.ops._common import f32
 from ...ndarray.ops.multi import sum_sq_f32
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, optional_state, register_rule
@@ -90,50 +90,64 @@ def _applies(opt) -> bool:
     )
 
 
-def _sums_of_squares(items: Sequence[Item], variant: str) -> list[tuple[float, float]]:
+def _sums_of_squares(items: Sequence[Item], variant: str) -> np.ndarray:
     """``(sum w^2, sum g^2)`` per item, as the float32 values ``multi_lars`` receives."""
     if variant == "f64":  # the reference's exact float32 running sum (see the docstring)
-        return [(sum_sq_f32(it.w), sum_sq_f32(it.g)) for it in items]
+        return np.array([(sum_sq_f32(it.w), sum_sq_f32(it.g)) for it in items], np.float32)
     sums = launch(LARS_NORMS, variant, items, [()] * len(items))
     assert sums is not None
-    return [(f32(w2), f32(g2)) for w2, g2 in sums.tolist()]
+    return sums.numpy().astype(np.float32)  # (round to nearest, as f32())
 
 
-def _layer_lrs(opt, items: Sequence[Item], variant: str) -> list[float]:
+def _layer_lrs(opt, items: Sequence[Item], variant: str) -> np.ndarray:
     """Every item's float32 learning rate after the LARS scaling (``multi_lars``)."""
-    lrs = [f32(it.lr) for it in items]
-    picked = [k for k, it in enumerate(items) if opt._uses_lars(it.index)]
-    if not picked:
+    lrs = np.array([it.lr for it in items], dtype=np.float32)
+    uses = [opt._uses_lars(it.index) for it in items]
+    if not any(uses):
         return lrs
-    sq = np.array(_sums_of_squares([items[k] for k in picked], variant), dtype=np.float32)
-    lr = np.array([lrs[k] for k in picked], dtype=np.float32)
-    wd = np.array([items[k].wd for k in picked], dtype=np.float32)
+    if all(uses):  # (the list itself: a replay's tables fit it)
+        picked, chosen = slice(None), items
+    else:
+        picked = np.flatnonzero(uses)
+        chosen = [items[k] for k in picked]
+    sq = _sums_of_squares(chosen, variant)
+    lr = lrs[picked]
+    wd = np.array([it.wd for it in chosen], dtype=np.float32)
     eta, eps, r = (np.float32(f32(v)) for v in (opt.eta, opt.eps, opt.rescale_grad))
     w_norm, g_norm = np.sqrt(sq[:, 0]), np.sqrt(sq[:, 1])
     with np.errstate(all="ignore"):  # only the selected entries matter
         scaled = lr * eta * w_norm / (g_norm * r + wd * w_norm + eps)
-    new = np.where((w_norm > 0) & (sq[:, 1] > 0), scaled, lr)
-    for k, value in zip(picked, new.tolist()):
-        lrs[k] = value
+    lrs[picked] = np.where((w_norm > 0) & (sq[:, 1] > 0), scaled, lr)
     return lrs
 
 
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
+    """The scalars of all items at once, with ``preloaded_multi_sgd*``'s roundings: float32
+    rate tensors, so ``lr * wd`` is a float32 product and ``lr * rescale`` is rounded to
+    the weight's type (the same IEEE operations as per-item Python floats)."""
     lrs = _layer_lrs(opt, items, variant)
     hyper = opt._hyper()
     r, clip = f32(hyper["rescale_grad"]), f32(hyper["clip_gradient"])
     momentum = f32(hyper.get("momentum", 0.0))
-    plain: tuple[list[Item], list[tuple[float, ...]]] = ([], [])
-    moms: tuple[list[Item], list[tuple[float, ...]]] = ([], [])
-    for item, lr in zip(items, lrs):
-        # ``preloaded_multi_sgd*``: float32 rate tensors, so lr * wd is a float32 product
-        scalars = (lr, in_dtype(lr * r, ctype), f32(lr * f32(item.wd)), r, clip)
-        group = moms if item.states else plain
-        group[0].append(item)
-        group[1].append(scalars + (momentum,) if item.states else scalars)
-    for kernel, (group_items, scalars) in ((LARS_SGD, plain), (LARS_SGD_MOM, moms)):
-        if group_items:
-            launch(kernel, variant, group_items, scalars)
+    lr = lrs.astype(np.float64)
+    wd = np.array([it.wd for it in items], dtype=np.float32).astype(np.float64)
+    lr_rescale = lr * r
+    if ctype != torch.float64:
+        lr_rescale = lr_rescale.astype(np.float32).astype(np.float64)
+    lr_wd = (lr * wd).astype(np.float32).astype(np.float64)
+    n = len(items)
+    table = np.stack(
+        [lr, lr_rescale, lr_wd, np.full(n, r), np.full(n, clip), np.full(n, momentum)], 1
+    )
+    scalars = torch.from_numpy(table)
+    with_mom = np.array([bool(it.states) for it in items])
+    for kernel, mask in ((LARS_SGD, ~with_mom), (LARS_SGD_MOM, with_mom)):
+        cols = len(kernel.scalars)
+        if mask.all():  # (the list itself: a replay's tables fit it)
+            launch(kernel, variant, items, scalars[:, :cols].contiguous())
+        elif mask.any():
+            rows = np.flatnonzero(mask)
+            launch(kernel, variant, [items[k] for k in rows], scalars[rows, :cols].contiguous())
 
 
 RULE = FusedRule(

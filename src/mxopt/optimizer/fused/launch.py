@@ -15,12 +15,16 @@ from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 
 from . import build
 from .codegen import Kernel, pointer_count, render
 
-__all__ = ["Item", "launch", "library", "forget", "function", "call", "bump_versions"]
+__all__ = [
+    "Item", "Tables", "launch", "library", "forget", "function", "call", "bump_versions",
+    "run_with_tables",
+]  # fmt: skip
 
 
 class Item(NamedTuple):
@@ -107,7 +111,12 @@ def call(kernel: Kernel, variant: str, nt: int, ptrs, numels, scalars) -> torch.
 
 
 def _address(table) -> int:
-    return table.data_ptr() if isinstance(table, torch.Tensor) else table.buffer_info()[0]
+    if isinstance(table, torch.Tensor):
+        return table.data_ptr()
+    if isinstance(table, np.ndarray):
+        assert table.flags.c_contiguous
+        return table.ctypes.data
+    return table.buffer_info()[0]
 
 
 _bump = getattr(torch.autograd.graph, "increment_version", None)
@@ -156,8 +165,64 @@ def _no_states(item: Item) -> tuple[torch.Tensor, ...]:
 _ptr = torch.Tensor.data_ptr
 
 
+class Tables:
+    """The pointer tables of one list of items whose addresses are already known (a
+    replayed call, see :mod:`.replay`): ``table_for(kernel, variant, stateless)`` gives the
+    table of a kernel that takes all of each item's states (or, ``stateless``, none), else
+    ``None``; ``numels`` the element counts. A launch over these items, or over some of
+    them (the same ``Item`` objects), takes its rows of those tables."""
+
+    __slots__ = ("items", "table_for", "numels", "_position")
+
+    def __init__(self, items: list[Item], table_for: Callable, numels: array) -> None:
+        self.items, self.table_for, self.numels = items, table_for, numels
+        self._position: dict[int, int] | None = None
+
+    def rows_of(self, items: Sequence[Item]) -> list[int] | None:
+        """Where each of ``items`` is in :attr:`items` (``None`` if one is not there)."""
+        if self._position is None:
+            self._position = {id(it): j for j, it in enumerate(self.items)}
+        rows = list(map(self._position.get, map(id, items)))
+        return None if None in rows else rows
+
+
+_known: list[Tables] = []  # the tables of the items being run (a replayed call), if any
+
+
+def run_with_tables(tables: Tables, run: Callable[[], None]) -> None:
+    """Run ``run()``; launches over exactly ``tables.items`` use the known tables."""
+    _known.append(tables)
+    try:
+        run()
+    finally:
+        _known.pop()
+
+
+def _known_table(kernel: Kernel, variant: str, items, pick) -> tuple[Any, Any] | None:
+    """The pointer table and element counts of a launch over (some of) a replayed call's
+    items, from the addresses the replay knows; ``None`` if they do not cover it."""
+    if not _known or pick not in (_states, _no_states):
+        return None
+    known = _known[-1]
+    if items is known.items:
+        rows = None
+    else:
+        rows = known.rows_of(items)
+        if rows is None:
+            return None
+    table = known.table_for(kernel, variant, pick is _no_states)
+    if table is None:
+        return None
+    if rows is None:
+        return table, known.numels
+    npc = pointer_count(kernel, variant)
+    picked = np.frombuffer(table, dtype=np.int64).reshape(-1, npc)[rows]
+    return picked, np.frombuffer(known.numels, dtype=np.int64)[rows]
+
+
 def _launch_dense(kernel: Kernel, variant: str, items, scalars, pick) -> torch.Tensor | None:
-    """:func:`launch` for dense items: the tables built column by column (C-level maps)."""
+    """:func:`launch` for dense items: the tables built column by column (C-level maps),
+    or taken from a replayed call's known addresses."""
     n_states = len(kernel.states) + len(kernel.row_states)
     if isinstance(scalars, torch.Tensor):  # float64 [len(items), len(kernel.scalars)]
         if scalars.shape != (len(items), len(kernel.scalars)) or not kernel.scalars:
@@ -169,6 +234,10 @@ def _launch_dense(kernel: Kernel, variant: str, items, scalars, pick) -> torch.T
         flat = array("d", chain.from_iterable(scalars))
     else:
         flat = array("d", [0.0]) * len(items)
+    nt = len(items)
+    known = _known_table(kernel, variant, items, pick)
+    if known is not None:
+        return call(kernel, variant, nt, known[0], known[1], flat)
     chosen = [] if pick is _no_states else list(map(pick, items))
     if chosen and set(map(len, chosen)) != {n_states}:
         raise ValueError(f"{kernel.name}: expected {n_states} state tensors")
@@ -180,7 +249,6 @@ def _launch_dense(kernel: Kernel, variant: str, items, scalars, pick) -> torch.T
     npc = pointer_count(kernel, variant)
     if npc > len(columns):  # the low-precision weight copies
         columns.append(list(map(_low, items)))
-    nt = len(items)
     table = array("q", bytes(8 * npc * nt))
     for j, column in enumerate(columns):
         table[j::npc] = array("q", map(_ptr, column))

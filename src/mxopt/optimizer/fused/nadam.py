@@ -19,6 +19,7 @@ the weight's type (NDArray arithmetic); clipping is the NDArray rule (:mod:`._nd
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import attrgetter
 
 import torch
 
@@ -103,15 +104,23 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         t: (in_dtype(1.0 - mu, ctype), in_dtype(mu_next, ctype), in_dtype(1.0 - pow(b2, t), ctype))
         for t, (mu, mu_next) in mus.items()
     }
-    fixed = [
-        _fixed_scalars(
-            item.lr, item.wd, b1, b2, opt.epsilon, opt.rescale_grad, opt.clip_gradient, ctype
+    rates = list(zip(map(attrgetter("lr"), items), map(attrgetter("wd"), items)))
+    fixed = {
+        (lr, wd): _fixed_scalars(
+            lr, wd, b1, b2, opt.epsilon, opt.rescale_grad, opt.clip_gradient, ctype
         )
-        for item in items
-    ]
+        for lr, wd in dict.fromkeys(rates)
+    }
     scalars = torch.empty((len(items), len(NADAM.scalars)), dtype=f64)
-    scalars[:, :9] = torch.tensor(fixed, dtype=f64)
-    mu_cols = torch.tensor([per_t[t] for t in ts], dtype=f64)
+    # (usually one lr, wd and count for all items: one row, broadcast)
+    if len(fixed) == 1:
+        scalars[:, :9] = torch.tensor(next(iter(fixed.values())), dtype=f64)
+    else:
+        scalars[:, :9] = torch.tensor(list(map(fixed.__getitem__, rates)), dtype=f64)
+    if len(per_t) == 1:
+        mu_cols = torch.tensor(next(iter(per_t.values())), dtype=f64)[None, :]
+    else:
+        mu_cols = torch.tensor(list(map(per_t.__getitem__, ts)), dtype=f64)
     scalars[:, 9:11] = mu_cols[:, :2]
     scalars[:, 11] = in_dtype_all(1.0 - now, ctype)
     scalars[:, 12] = in_dtype_all(1.0 - after, ctype)

@@ -10,8 +10,9 @@ microsecond per tensor) instead of a Python function per tensor. For one-pass ru
 new gradients' addresses, with one ``plan`` call per distinct ``(lr, wd, count)``.
 
 Everything a kernel relies on is checked again on every call: each weight's and state's
-address, shape, dtype, contiguity and device; each gradient's layout, dtype, shape,
-device, contiguity and address (which must not be a weight's or a state's); autograd.
+address, shape, dtype, contiguity and device; each gradient's contiguity and address
+(which must not be a weight's or a state's; its shape, dtype and device are its weight's,
+which the optimizer's ``check_pairs`` has just checked); autograd.
 What is not redone is what follows from those equalities: aliasing among weights and
 states, and the mapping from a state to its kernel operands, which is remembered by kind
 (all ``None``, all tensors, or all tuples of one length whose tensors at the same
@@ -32,16 +33,15 @@ from typing import Any, NamedTuple
 import torch
 
 from .codegen import Kernel, pointer_count
-from .launch import Item, bump_versions, call
+from .launch import Item, Tables, bump_versions, call, run_with_tables
 
 __all__ = ["Layout", "remember", "forget_layout", "replay", "stats"]
 
 _ptr = torch.Tensor.data_ptr
 _contiguous = torch.Tensor.is_contiguous
-_shape, _dtype, _layout, _cpu, _needs_grad = (
-    attrgetter(a) for a in ("shape", "dtype", "layout", "is_cpu", "requires_grad")
+_shape, _dtype, _cpu, _needs_grad = (
+    attrgetter(a) for a in ("shape", "dtype", "is_cpu", "requires_grad")
 )
-_STRIDED = {torch.strided}
 
 # How many calls were replayed in this process (for tests and benchmarks).
 stats = {"replays": 0}
@@ -63,20 +63,21 @@ class Layout:
     """The validated layout of one fully fused call (addresses and shapes, no tensors)."""
 
     __slots__ = (
-        "rule", "variant", "dtypes", "n", "kind", "k", "picks", "wptrs", "shapes", "sptrs",
+        "rule", "variant", "ctype", "sdtypes", "n", "kind", "k", "picks", "wptrs", "shapes", "sptrs",
         "sshapes", "static", "numels", "_templates",
     )  # fmt: skip
 
     def __init__(self, rule: Any, variant: str, weights, states, kind: _Kind) -> None:
         self.rule, self.variant, self.kind = rule, variant, kind
         self.k = len(kind.picks)
-        self.dtypes = {weights[0].dtype}
+        self.ctype = weights[0].dtype
         self.n = len(weights)
         self.wptrs = list(map(_ptr, weights))
         self.shapes = list(map(_shape, weights))
         flat = _flatten(kind, states)
         assert flat is not None
         self.sptrs = list(map(_ptr, flat))
+        self.sdtypes = set(map(_dtype, flat))  # (the weights' dtype, or the rule's state_dtype)
         self.sshapes = list(map(_shape, flat))
         self.static = frozenset(self.wptrs + self.sptrs)
         self.numels = array("q", map(torch.Tensor.numel, weights))
@@ -84,7 +85,8 @@ class Layout:
 
     def match(self, weights, grads, states) -> tuple[list[int], list[torch.Tensor]] | None:
         """The gradients' addresses and the flat state tensors when this call has the
-        remembered layout, else ``None``."""
+        remembered layout, else ``None``. The caller has run ``check_pairs`` (each gradient
+        has its weight's shape, dtype and device; a sparse one fails ``data_ptr`` here)."""
         if len(weights) != self.n or len(grads) != self.n or len(states) != self.n:
             return None
         try:
@@ -95,15 +97,12 @@ class Layout:
                 return None
             tensors = list(weights) + flat
             if not (
-                set(map(_dtype, tensors)) == self.dtypes
+                set(map(_dtype, weights)) == {self.ctype}
+                and set(map(_dtype, flat)) == self.sdtypes
                 and list(map(_shape, flat)) == self.sshapes
                 and all(map(_contiguous, tensors))
                 and all(map(_cpu, weights))
-                and set(map(_layout, grads)) == _STRIDED
-                and set(map(_dtype, grads)) == self.dtypes
-                and list(map(_shape, grads)) == self.shapes
                 and all(map(_contiguous, grads))
-                and all(map(_cpu, grads))
             ):
                 return None
             gptrs = list(map(_ptr, grads))
@@ -126,10 +125,20 @@ class Layout:
             table = array("q", bytes(8 * npc * self.n))
             table[0::npc] = array("q", self.wptrs)
             first = 1 + int(kernel.reads_grad)
-            if kernel.states:
+            if kernel.states or kernel.row_states:
                 for j in range(self.k):
                     table[first + j :: npc] = array("q", self.sptrs[j :: self.k])
             self._templates[kernel.name] = table
+        return table
+
+    def table(self, kernel: Kernel, gptrs: list[int], stateless: bool = False) -> array | None:
+        """A fresh pointer table of ``kernel`` over this layout with these gradients; for a
+        kernel taking every state of each item (or, ``stateless``, none), else ``None``."""
+        if len(kernel.states) + len(kernel.row_states) != (0 if stateless else self.k):
+            return None
+        table = array("q", self.template(kernel))
+        if kernel.reads_grad:
+            table[1 :: pointer_count(kernel, self.variant)] = array("q", gptrs)
         return table
 
     def item_states(self, states, flat) -> list[tuple[torch.Tensor, ...]]:
@@ -249,15 +258,22 @@ def replay(opt: Any, rule: Any, indices, weights, grads, states, lrs, wds, run_i
         return False
     stats["replays"] += 1
     gptrs, flat = hit
-    (ctype,) = layout.dtypes
-    if rule.plan is not None and rule.pure_plan:
+    ctype = layout.ctype
+    if rule.plan is not None and rule.pure_plan and rule.plan_key is None:
         args = (indices, weights, grads, states, lrs, wds, gptrs, flat, ctype)
         if _run_table(opt, rule, layout, *args):
             bump_versions(list(weights) + flat)
             return True
     item_states = layout.item_states(states, flat)
     items = list(map(Item, indices, weights, grads, item_states, lrs, wds))
-    run_items(items, layout.variant, ctype)
+
+    def table_for(kernel: Kernel, variant: str, stateless: bool) -> array | None:
+        return layout.table(kernel, gptrs, stateless) if variant == layout.variant else None
+
+    run_with_tables(
+        Tables(items, table_for, layout.numels),
+        lambda: run_items(items, layout.variant, ctype),
+    )
     return True
 
 
@@ -282,11 +298,9 @@ def _run_table(opt, rule, layout: Layout, indices, weights, grads, states, lrs, 
     if len(kernels) != 1:
         return False
     (kernel,) = kernels.values()
-    if kernel.states and len(kernel.states) != layout.k or kernel.row_states:
+    table = layout.table(kernel, gptrs, stateless=not (kernel.states or kernel.row_states))
+    if table is None:
         return False
-    table = array("q", layout.template(kernel))
-    if kernel.reads_grad:
-        table[1 :: pointer_count(kernel, layout.variant)] = array("q", gptrs)
     if any(len(s) != len(kernel.scalars) for _, s in plans.values()):
         raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
     if len(plans) == 1:
