@@ -96,10 +96,11 @@ int mxopt_kernels_abi(void) { return @ABI@; }
 int mxopt_max_threads(void) { return omp_get_max_threads(); }
 """
 
-_STREAM_PRELUDE = r"""/* Non-temporal ("streaming") stores of a block of a write-only state: the destination's
-   cache lines are written without being read from memory first. Plain stores where the
-   CPU has no AVX or the destination is not 32-byte aligned. */
+_STREAM_PRELUDE = r"""/* Non-temporal ("streaming") stores of a block of a write-only state: the
+   destination's cache lines are written without being read from memory first. Plain
+   stores where the CPU has no AVX or the destination is not 32-byte aligned. */
 #define MXOPT_STREAM_BLOCK 256
+#define MXOPT_BLOCK_END(b0, hi, size) ((hi) - (b0) < (size) ? (hi) : (b0) + (size))
 #if defined(__AVX__)
 #include <immintrin.h>
 static inline void mxopt_stream_float(float *restrict dst, const float *restrict src, int64_t n) {
@@ -108,7 +109,8 @@ static inline void mxopt_stream_float(float *restrict dst, const float *restrict
         for (; j + 8 <= n; j += 8) _mm256_stream_ps(dst + j, _mm256_load_ps(src + j));
     for (; j < n; ++j) dst[j] = src[j];
 }
-static inline void mxopt_stream_double(double *restrict dst, const double *restrict src, int64_t n) {
+static inline void mxopt_stream_double(double *restrict dst, const double *restrict src,
+                                       int64_t n) {
     int64_t j = 0;
     if (((uintptr_t)dst & 31) == 0)
         for (; j + 4 <= n; j += 4) _mm256_stream_pd(dst + j, _mm256_load_pd(src + j));
@@ -119,7 +121,8 @@ static inline void mxopt_stream_fence(void) { _mm_sfence(); }
 static inline void mxopt_stream_float(float *restrict dst, const float *restrict src, int64_t n) {
     memcpy(dst, src, (size_t)n * sizeof(float));
 }
-static inline void mxopt_stream_double(double *restrict dst, const double *restrict src, int64_t n) {
+static inline void mxopt_stream_double(double *restrict dst, const double *restrict src,
+                                       int64_t n) {
     memcpy(dst, src, (size_t)n * sizeof(double));
 }
 static inline void mxopt_stream_fence(void) {}
@@ -231,9 +234,8 @@ def _function(k: Kernel, variant: str) -> str:
     if k.draws:  # per thread, reused for every block
         lines.append("    float draws_[MXOPT_DRAW_BLOCK] __attribute__((aligned(64)));")
     for st in k.write_only:  # per thread: the block's values, then streamed to memory
-        lines.append(
-            f"    {k.state_storage or T} {st}_buf_[MXOPT_STREAM_BLOCK] __attribute__((aligned(64)));"
-        )
+        buf = f"{st}_buf_[MXOPT_STREAM_BLOCK]"
+        lines.append(f"    {k.state_storage or T} {buf} __attribute__((aligned(64)));")
     lines += [
         "    for (int64_t k = 0; k < nt; ++k) {",
         f"        void *const *p = ptr + k * {np_};",
@@ -305,9 +307,7 @@ def _function(k: Kernel, variant: str) -> str:
         if k.draws or k.row_states or k.sums or set(k.write_only) - set(k.states):
             raise ValueError(f"kernel {k.name}: write_only states need a plain kernel")
         lines.append("        for (int64_t b0 = lo; b0 < hi; b0 += MXOPT_STREAM_BLOCK) {")
-        lines.append(
-            "        const int64_t b1 = hi - b0 < MXOPT_STREAM_BLOCK ? hi : b0 + MXOPT_STREAM_BLOCK;"
-        )
+        lines.append("        const int64_t b1 = MXOPT_BLOCK_END(b0, hi, MXOPT_STREAM_BLOCK);")
     lines.append(f"        #pragma omp simd{red}")
     if k.draws or streamed:
         lines.append("        for (int64_t i = b0; i < b1; ++i) {")

@@ -63,8 +63,8 @@ class Layout:
     """The validated layout of one fully fused call (addresses and shapes, no tensors)."""
 
     __slots__ = (
-        "rule", "variant", "ctype", "sdtypes", "n", "kind", "k", "picks", "wptrs", "shapes", "sptrs",
-        "sshapes", "static", "numels", "_templates",
+        "rule", "variant", "ctype", "sdtypes", "n", "kind", "k", "picks", "wptrs", "shapes",
+        "sptrs", "sshapes", "static", "numels", "_templates",
     )  # fmt: skip
 
     def __init__(self, rule: Any, variant: str, weights, states, kind: _Kind) -> None:
