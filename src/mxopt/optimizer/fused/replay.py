@@ -141,6 +141,20 @@ class Layout:
             table[1 :: pointer_count(kernel, self.variant)] = array("q", gptrs)
         return table
 
+    def one_item_states(self, states, flat, j: int) -> tuple[torch.Tensor, ...]:
+        """Item ``j``'s state tensors, as ``states_of`` gave them."""
+        form, length, picks, states_of = self.kind
+        if form == "none":
+            return ()
+        if form == "call":
+            return states_of(states[j])
+        if form == "tensor":
+            return (flat[j],)
+        if len(picks) == length:
+            return states[j]
+        k = len(picks)
+        return tuple(flat[j * k : j * k + k])
+
     def item_states(self, states, flat) -> list[tuple[torch.Tensor, ...]]:
         """Each item's state tensors, as ``states_of`` gave them."""
         form, length, picks, states_of = self.kind
@@ -208,6 +222,8 @@ def _kind_of(state: Any, tensors: tuple[torch.Tensor, ...]) -> _Kind | None:
             return None
         picks.append(at[0])
     rest = [s for p, s in enumerate(state) if p not in picks]
+    if len(picks) == len(state) and picks != sorted(picks):
+        return None  # every entry, reordered: left to the "call" form
     return _Kind("tuple", len(state), tuple(picks)) if rest.count(None) == len(rest) else None
 
 
@@ -281,18 +297,20 @@ def _run_table(opt, rule, layout: Layout, indices, weights, grads, states, lrs, 
                gptrs, flat, ctype) -> bool:  # fmt: skip
     """A one-pass rule: one ``plan`` per distinct ``(lr, wd, count)``, one C call.
     ``False`` (nothing done) when the plans pick several kernels."""
-    counts = opt._index_update_count
-    keys = list(zip(lrs, wds, map(counts.get, indices)))
-    firsts: dict[tuple, int] = {keys[0]: 0}
-    if len(set(keys)) > 1:  # (usually one key: same lr, wd and count for every tensor)
+    n = layout.n
+    counts = list(map(opt._index_update_count.get, indices))
+    keys = None
+    if lrs.count(lrs[0]) == n and wds.count(wds[0]) == n and counts.count(counts[0]) == n:
+        firsts = {(lrs[0], wds[0], counts[0]): 0}  # (the usual case: one key for all)
+    else:
+        keys = list(zip(lrs, wds, counts))
+        firsts = {}
         for j, key in enumerate(keys):
             firsts.setdefault(key, j)
-    item_states = None
     plans = {}
     for key, j in firsts.items():
-        if item_states is None:
-            item_states = layout.item_states(states, flat)
-        item = Item(indices[j], weights[j], grads[j], item_states[j], lrs[j], wds[j])
+        item_states = layout.one_item_states(states, flat, j)
+        item = Item(indices[j], weights[j], grads[j], item_states, lrs[j], wds[j])
         plans[key] = rule.plan(opt, item, ctype)
     kernels = {kernel.name: kernel for kernel, _ in plans.values()}
     if len(kernels) != 1:
@@ -305,8 +323,9 @@ def _run_table(opt, rule, layout: Layout, indices, weights, grads, states, lrs, 
         raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
     if len(plans) == 1:
         (scalars,) = (tuple(s) or (0.0,) for _, s in plans.values())
-        flat_scalars = array("d", scalars) * layout.n
+        flat_scalars = array("d", scalars) * n
     else:
+        assert keys is not None
         per_key = {key: tuple(s) or (0.0,) for key, (_, s) in plans.items()}
         flat_scalars = array("d", chain.from_iterable(map(per_key.__getitem__, keys)))
     call(kernel, layout.variant, layout.n, table, layout.numels, flat_scalars)
