@@ -41,9 +41,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import repeat
 
+import numpy as np
 import torch
 
-from ...ndarray.ops._common import f32, in_dtype, in_dtype_all
+from ...ndarray.ops._common import f32, in_dtype
 from ...ndarray.ops.multi import sum_sq_f32
 from ._ndclip import operator_clip_bound
 from .codegen import Kernel
@@ -145,14 +146,15 @@ def _count_and_rates(opt, items: list[Item]) -> tuple[list[float], list[float]]:
     return lrs, wds
 
 
-def _f32_column(values: list[float] | torch.Tensor) -> torch.Tensor:
-    """Values rounded to float32 (:func:`f32`), as a float64 column."""
-    return in_dtype_all(torch.as_tensor(values, dtype=torch.float64), torch.float32)
+def _f32(values) -> np.ndarray:
+    """Values rounded to float32 (:func:`f32`, element-wise), as float64."""
+    return np.asarray(values, dtype=np.float64).astype(np.float32).astype(np.float64)
 
 
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
-    """The per-tensor scalars are built for all items at once in float64 tensors, with the
-    reference's operations and roundings (IEEE: the same values as with Python floats)."""
+    """The per-tensor scalars are built for all items at once in float64 NumPy arrays, with
+    the reference's operations and roundings (IEEE: the same values as with Python
+    floats)."""
     n = len(items)
     b1, b2 = f32(opt.beta1), f32(opt.beta2)
     betas = (b1, in_dtype(1.0 - b1, ctype), b2, in_dtype(1.0 - b2, ctype))
@@ -163,31 +165,38 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     )
     lrs, wds = _count_and_rates(opt, items)
     counts = opt._index_update_count
-    corrections = {t: _corrections(opt, t, ctype) for t in {counts[it.index] for it in items}}
-    c1_c2 = torch.tensor([corrections[counts[it.index]] for it in items], dtype=torch.float64)
-    phase1 = torch.empty((n, len(_PHASE1_SCALARS)), dtype=torch.float64)
-    phase1[:, :4] = torch.tensor(betas, dtype=torch.float64)
-    phase1[:, 4:6] = c1_c2
+    ts = [counts[it.index] for it in items]
+    corrections = {t: _corrections(opt, t, ctype) for t in set(ts)}
+    phase1 = np.empty((n, len(_PHASE1_SCALARS)))
+    phase1[:, :4] = betas
+    if len(corrections) == 1:  # (the usual case: one count for all)
+        phase1[:, 4:6] = corrections[ts[0]]
+    else:
+        phase1[:, 4:6] = [corrections[t] for t in ts]
     phase1[:, 6] = eps
-    phase1[:, 7] = _f32_column(wds)
+    phase1[:, 7] = _f32(wds)
     phase1[:, 8] = rescale
     phase1[:, 9] = clip
     if variant == "f64":
-        sums = torch.tensor(_f64_sums(items, phase1.tolist()), dtype=torch.float64)
+        sums = np.array(_f64_sums(items, phase1.tolist()), dtype=np.float64)
     else:
-        sums = launch(LAMB_PHASE1, variant, items, phase1)
-        assert sums is not None
+        acc = launch(LAMB_PHASE1, variant, items, phase1)
+        assert acc is not None
+        sums = acc.numpy()
     # float32 sums of squares -> float32 norms, as ``lamb_multi_rule`` takes them
-    w_norm, u_norm = (_f32_column(s) for s in _f32_column(sums).sqrt().T)
+    w_norm, u_norm = _f32(np.sqrt(_f32(sums))).T
     lower, upper = _bound(opt.lower_bound), _bound(opt.upper_bound)
     if lower >= 0:
-        w_norm = torch.clamp(w_norm, min=lower)
+        w_norm = np.maximum(w_norm, lower)
     if upper >= 0:
-        w_norm = torch.clamp(w_norm, max=upper)
-    ratio = _f32_column(w_norm / u_norm)
-    ratio = torch.where((w_norm == 0.0) | (u_norm == 0.0), 1.0, ratio)
-    lr_adj = in_dtype_all(_f32_column(lrs) * ratio, ctype)
-    phase2 = torch.cat([phase1[:, 4:8], lr_adj[:, None]], dim=1)  # c1, c2, epsilon, wd
+        w_norm = np.minimum(w_norm, upper)
+    with np.errstate(divide="ignore", invalid="ignore"):  # (zeros are replaced below)
+        ratio = _f32(w_norm / u_norm)
+    ratio = np.where((w_norm == 0.0) | (u_norm == 0.0), 1.0, ratio)
+    lr_adj = _f32(lrs) * ratio
+    if ctype != torch.float64:
+        lr_adj = _f32(lr_adj)
+    phase2 = np.concatenate([phase1[:, 4:8], lr_adj[:, None]], axis=1)  # c1, c2, epsilon, wd
     launch(LAMB_PHASE2, variant, items, phase2)
 
 

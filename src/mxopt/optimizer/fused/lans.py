@@ -28,9 +28,10 @@ Row-sparse gradients are treated as dense ones, as on the reference path.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from ...ndarray.ops._common import in_dtype, in_dtype_all
+from ...ndarray.ops._common import in_dtype
 from ._ndclip import clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, register_rule, states_pair
@@ -97,58 +98,58 @@ def _applies(opt) -> bool:
     )
 
 
-def _norm(sum_sq: torch.Tensor, ctype: torch.dtype) -> torch.Tensor:
+def _in_ctype(values: np.ndarray, ctype: torch.dtype) -> np.ndarray:
+    """float64 values rounded to ``ctype`` (float32, or float64: exact), as float64."""
+    return values if ctype == torch.float64 else values.astype(np.float32).astype(np.float64)
+
+
+def _norm(sum_sq: np.ndarray, ctype: torch.dtype) -> np.ndarray:
     """Norms from double sums of squares, as torch returns them in ``ctype``."""
-    return in_dtype_all(sum_sq.sqrt(), ctype)
+    return _in_ctype(np.sqrt(sum_sq), ctype)
 
 
-def _trust(r1: torch.Tensor, r2: torch.Tensor) -> torch.Tensor:
-    return torch.where((r1 == 0.0) | (r2 == 0.0), 1.0, r1 / r2)
-
-
-def _column(values, n: int) -> torch.Tensor:
-    return torch.tensor(values, dtype=torch.float64).expand(n)
+def _trust(r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):  # (zeros are replaced)
+        return np.where((r1 == 0.0) | (r2 == 0.0), 1.0, r1 / r2)
 
 
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
-    """The per-tensor scalars are computed for all items at once, in float64 tensors with
-    the reference's operations and roundings (IEEE: the same results as Python floats)."""
+    """The per-tensor scalars are computed for all items at once, in float64 NumPy arrays
+    with the reference's operations and roundings (IEEE: the same results as Python
+    floats)."""
     n, b1, b2 = len(items), opt.beta1, opt.beta2
     rescale = in_dtype(opt.rescale_grad, ctype)
     betas = [in_dtype(x, ctype) for x in (b1, 1.0 - b1, b2, 1.0 - b2)]
-    g2 = launch(LANS_GRAD_NORM, variant, items, _column(rescale, n)[:, None])
+    g2 = launch(LANS_GRAD_NORM, variant, items, np.full((n, 1), rescale))
     assert g2 is not None
     counts = opt._index_update_count
-    corrections: dict[int, tuple[float, float]] = {}
-    for t in {counts[item.index] for item in items}:
-        corrections[t] = (in_dtype(1.0 - b1**t, ctype), in_dtype(1.0 - b2**t, ctype))
-    c1_c2 = torch.tensor([corrections[counts[item.index]] for item in items], dtype=torch.float64)
-    gnorm = _norm(g2[:, 0], ctype)
-    wd = in_dtype_all(torch.tensor([item.wd for item in items], dtype=torch.float64), ctype)
-    common = torch.stack(
-        [
-            _column(rescale, n),
-            torch.where(gnorm > 0.0, gnorm, 1.0),
-            _column(clip_bound(opt.clip_gradient), n),
-            c1_c2[:, 0],
-            c1_c2[:, 1],
-            _column(in_dtype(opt.epsilon, ctype), n),
-            wd,
-        ],
-        dim=1,
-    )
-    moments = torch.cat([common, torch.tensor(betas, dtype=torch.float64).expand(n, 4)], dim=1)
-    sums = launch(LANS_MOMENTS, variant, items, moments)
-    assert sums is not None
+    ts = [counts[item.index] for item in items]
+    corrections = {t: (in_dtype(1.0 - b1**t, ctype), in_dtype(1.0 - b2**t, ctype)) for t in set(ts)}
+    gnorm = _norm(g2.numpy()[:, 0], ctype)
+    wd = _in_ctype(np.array([item.wd for item in items], dtype=np.float64), ctype)
+    common = np.empty((n, 7))
+    common[:, 0] = rescale
+    common[:, 1] = np.where(gnorm > 0.0, gnorm, 1.0)
+    common[:, 2] = clip_bound(opt.clip_gradient)
+    if len(corrections) == 1:  # (the usual case: one count for all)
+        common[:, 3:5] = corrections[ts[0]]
+    else:
+        common[:, 3:5] = [corrections[t] for t in ts]
+    common[:, 5] = in_dtype(opt.epsilon, ctype)
+    common[:, 6] = wd
+    moments = np.concatenate([common, np.broadcast_to(betas, (n, 4))], axis=1)
+    acc = launch(LANS_MOMENTS, variant, items, moments)
+    assert acc is not None
+    sums = acc.numpy()
     r1 = _norm(sums[:, 0], ctype)
     if opt.lower_bound is not None:
-        r1 = torch.clamp(r1, min=opt.lower_bound)
+        r1 = np.maximum(r1, opt.lower_bound)
     if opt.upper_bound is not None:
-        r1 = torch.clamp(r1, max=opt.upper_bound)
-    lr = torch.tensor([item.lr for item in items], dtype=torch.float64)
-    a = in_dtype_all(lr * b1 * _trust(r1, _norm(sums[:, 1], ctype)), ctype)
-    b = in_dtype_all(lr * (1.0 - b1) * _trust(r1, _norm(sums[:, 2], ctype)), ctype)
-    launch(LANS_APPLY, variant, items, torch.cat([common, a[:, None], b[:, None]], dim=1))
+        r1 = np.minimum(r1, opt.upper_bound)
+    lr = np.array([item.lr for item in items], dtype=np.float64)
+    a = _in_ctype(lr * b1 * _trust(r1, _norm(sums[:, 1], ctype)), ctype)
+    b = _in_ctype(lr * (1.0 - b1) * _trust(r1, _norm(sums[:, 2], ctype)), ctype)
+    launch(LANS_APPLY, variant, items, np.concatenate([common, a[:, None], b[:, None]], axis=1))
 
 
 RULE = FusedRule(

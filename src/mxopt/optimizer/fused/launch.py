@@ -224,10 +224,13 @@ def _launch_dense(kernel: Kernel, variant: str, items, scalars, pick) -> torch.T
     """:func:`launch` for dense items: the tables built column by column (C-level maps),
     or taken from a replayed call's known addresses."""
     n_states = len(kernel.states) + len(kernel.row_states)
-    if isinstance(scalars, torch.Tensor):  # float64 [len(items), len(kernel.scalars)]
-        if scalars.shape != (len(items), len(kernel.scalars)) or not kernel.scalars:
+    if isinstance(scalars, (torch.Tensor, np.ndarray)):  # [len(items), len(kernel.scalars)]
+        if tuple(scalars.shape) != (len(items), len(kernel.scalars)) or not kernel.scalars:
             raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
-        flat = scalars.to(torch.float64).contiguous()
+        if isinstance(scalars, np.ndarray):
+            flat = np.ascontiguousarray(scalars, dtype=np.float64)
+        else:
+            flat = scalars.to(torch.float64).contiguous()
     elif set(map(len, scalars)) != {len(kernel.scalars)}:
         raise ValueError(f"{kernel.name}: expected {len(kernel.scalars)} scalars")
     elif kernel.scalars:
@@ -260,16 +263,16 @@ def launch(
     kernel: Kernel,
     variant: str,
     items: Sequence[Item],
-    scalars: Sequence[Sequence[float]] | torch.Tensor,
+    scalars: Sequence[Sequence[float]] | torch.Tensor | np.ndarray,
     states: Callable[[Item], Sequence[torch.Tensor]] | None = None,
 ) -> torch.Tensor | None:
     """Run ``kernel`` once over ``items`` (one C call, one pass over their memory).
 
     ``scalars[j]`` are item ``j``'s values for ``kernel.scalars`` (a sequence per item, or
-    for dense items a float64 tensor ``[len(items), len(kernel.scalars)]``); ``states(item)`` picks
-    the item's tensors for ``kernel.states`` (default: all of ``item.states``, or none for a
-    kernel without states). Returns
-    the per-item sums (``[len(items), len(kernel.sums)]`` float64) when the kernel has any.
+    for dense items a float64 tensor or NumPy array ``[len(items), len(kernel.scalars)]``);
+    ``states(item)`` picks the item's tensors for ``kernel.states`` (default: all of
+    ``item.states``, or none for a kernel without states). Returns the per-item sums
+    (``[len(items), len(kernel.sums)]`` float64) when the kernel has any.
     """
     if states is not None:
         pick = states
