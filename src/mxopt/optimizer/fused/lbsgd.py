@@ -31,6 +31,7 @@ treated as dense ones, as on the reference path. The running sums are the optimi
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import NamedTuple
 
 import torch
@@ -119,6 +120,9 @@ def _count(opt, items: list[Item]) -> tuple[Pairs, Pairs, list[_Update]]:
     first: Pairs = []
     add: Pairs = []
     updates: list[_Update] = []
+    batch = _count_batch(opt, items)
+    if batch is not None:
+        return first, add, batch
     for item in items:
         i = item.index
         lr, wd = opt._get_lr(i), opt._get_wd(i)  # the rate first, then the count
@@ -139,6 +143,32 @@ def _count(opt, items: list[Item]) -> tuple[Pairs, Pairs, list[_Update]]:
             add.append((item, running))
         opt.cum_grads[i] = running
     return first, add, updates
+
+
+def _count_batch(opt, items: list[Item]) -> list[_Update] | None:
+    """:func:`_count` at once for the ``Updater``'s batches without accumulation (distinct
+    indices, equal counts, ``batch_scale == 1``, no running sums): every call is an update.
+    The first item reads the rate before any count moves; the others after the first
+    count, which is when each of them reads it in the one-at-a-time loop (the later
+    counts no longer change ``num_update``). ``None`` when the loop must run."""
+    indices = [item.index for item in items]
+    counts, cums = opt._index_update_count, opt.cum_grads
+    if (
+        len(items) < 2
+        or opt.batch_scale != 1
+        or len(set(indices)) != len(indices)
+        or len(set(map(counts.get, indices, repeat(opt.begin_num_update)))) != 1
+        or any(running is not None for running in map(cums.get, indices))
+    ):
+        return None
+    lr0, wd0 = opt._get_lr(indices[0]), opt._get_wd(indices[0])
+    opt._update_count(indices)
+    lrs = [lr0, *opt._get_lrs(indices[1:])]
+    wds = [wd0, *opt._get_wds(indices[1:])]
+    new = [opt.num_cums.get(i, opt.init_updates) + 1 for i in indices]
+    opt.num_cums.update(zip(indices, new))
+    cums.update(dict.fromkeys(indices))
+    return list(map(_Update, items, repeat(None), lrs, wds, new))
 
 
 class _Pick:
