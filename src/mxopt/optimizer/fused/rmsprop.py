@@ -94,8 +94,10 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
             if len(item.states) != 3:  # the reference fails to unpack it too
                 raise ValueError("centered RMSProp needs the state (n, g, delta)")
         kernel, pick = RMSPROP_CENTERED, None
-    else:  # the reference reads n = state[0] only
-        kernel, pick = RMSPROP, _first_state
+    else:  # the reference reads n = state[0] only (of the usual (n,), or of a longer tuple)
+        kernel, pick = RMSPROP, None
+        if any(len(item.states) != 1 for item in items):
+            pick = _first_state
     memo: dict[tuple[float, float], list[float]] = {}
     scalars = []
     for item in items:  # (one set per distinct lr and wd)
