@@ -37,6 +37,13 @@ the ``draws`` code filling a per-thread buffer (L1-resident, so the pass over me
 one pass), and the body reads its element's value as ``T draw``. C helpers it calls go in
 :attr:`Kernel.helpers`; scalars named in :attr:`Kernel.exact` reach the code as ``double``
 (e.g. 32-bit integer keys, exact in a double), not rounded to ``T``.
+
+States the body only assigns (:attr:`Kernel.write_only`) are not loaded; each block of 256
+elements is computed into a per-thread buffer and then written with non-temporal stores
+(AVX ``vmovntps``/``vmovntpd``), so their cache lines are not first read from memory (a
+plain store reads each line before writing it: 4 bytes more per float32 element).
+:attr:`Kernel.state_storage` ``"float"`` keeps the states float32 in every variant
+(``Test``'s copy of a float64 weight).
 """
 
 from __future__ import annotations
