@@ -266,6 +266,25 @@ def test_cache_is_written_atomically_and_reused(monkeypatch, tmp_path) -> None:
     assert build.load(source) is not None
 
 
+def test_a_step_compiles_one_library_per_rule_and_dtype(monkeypatch, tmp_path, spy) -> None:
+    """SGD's two kernels build together, and only for the storage variants in use."""
+    monkeypatch.setenv("MXOPT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(build, "_loaded", {})
+    compiled: list[str] = []
+    real_compile = build._compile
+    monkeypatch.setattr(build, "_compile", lambda cc, target, source: (
+        compiled.append(source), real_compile(cc, target, source))[-1])  # fmt: skip
+    opt = mx.optimizer.SGD(learning_rate=0.1, momentum=0.9, fused=True)
+    updater = mx.optimizer.get_updater(opt)
+    updater([0, 1], [torch.ones(5)] * 2, [torch.zeros(5), torch.zeros(5)])
+    assert len(compiled) == 1 and spy["fused"] == 2
+    assert "mxopt_sgd_f32" in compiled[0] and "mxopt_sgd_mom_f32" in compiled[0]
+    assert "_f64(" not in compiled[0] and "_f16(" not in compiled[0]
+    updater([2], [torch.ones(5, dtype=torch.float64)], [torch.zeros(5, dtype=torch.float64)])
+    assert len(compiled) == 2 and "mxopt_sgd_mom_f64" in compiled[1] and "_f32(" not in compiled[1]
+    assert len(list(tmp_path.glob("kernels-*.so"))) == 2
+
+
 @pytest.mark.parametrize("name", ["nadam", "sgld"])
 def test_order_dependent_rules_keep_the_order_in_mixed_calls(name) -> None:
     """Nadam's schedule and SGLD's noise follow the order of the items, also when a call

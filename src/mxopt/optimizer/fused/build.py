@@ -1,7 +1,8 @@
 """Compile, cache and load the fused C kernels on first use.
 
-The C source of each kernel is generated (:mod:`.codegen`) and built into its own shared
-library, so a process compiles only the kernels of the optimizers it uses. It is built with
+The C source of a rule's kernels is generated (:mod:`.codegen`) for one storage variant at
+a time and built into one shared library (:func:`.launch.library`), so a process compiles
+only the kernels of the optimizers it uses, for the dtypes it uses. It is built with
 the system C compiler (``$CC``, default ``gcc``) and the flags in :data:`CFLAGS` into a
 per-user cache directory (``$MXOPT_CACHE_DIR``, default ``~/.cache/mxopt``), under a file
 name keyed by a hash of the source, the compiler, the flags and the CPU's feature flags

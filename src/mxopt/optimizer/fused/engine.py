@@ -311,8 +311,9 @@ def try_step(
         if key not in buckets:
             buckets[key] = _Bucket(variant, item.w.dtype)
         buckets[key].items.append(item)
-    if not (buckets or deferred) or any(library(k) is None for k in rule.kernels):
-        return False
+    variants = {bucket.variant for bucket in (*buckets.values(), *deferred)}
+    if not variants or any(library(rule.kernels, v) is None for v in variants):
+        return False  # (nothing written yet: no compiler, or it failed)
     if rule.ordered and (slow or len(buckets) + len(deferred) > 1):
         return False  # the reference path keeps the items' order
     if slow:

@@ -11,6 +11,7 @@ import ctypes
 import os
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
@@ -46,48 +47,57 @@ class Item(NamedTuple):
     sparse: bool = False  # the gradient came row-sparse (``g`` holds its rows' values)
 
 
-_sources: dict[str, str] = {}  # kernel name -> its rendered C source (memo)
-_libraries: dict[tuple, ctypes.CDLL] = {}  # (kernel name, CC, cache dir) -> library
-_functions: dict[tuple, Any] = {}  # (kernel name, variant, CC, cache dir) -> C function
+# Memos, keyed with the compiler and cache settings (``_settings()``) they were built under.
+_libraries: dict[tuple, ctypes.CDLL] = {}  # (kernel names, variant, *settings) -> library
+_functions: dict[tuple, Any] = {}  # (kernel name, variant, *settings) -> C function
 
 
-def library(kernel: Kernel) -> ctypes.CDLL | None:
-    """The compiled library holding ``kernel`` (one per kernel, built on first use)."""
-    key = (kernel.name, os.environ.get("CC"), os.environ.get("MXOPT_CACHE_DIR"))
+def _settings() -> tuple[str | None, str | None]:
+    return os.environ.get("CC"), os.environ.get("MXOPT_CACHE_DIR")
+
+
+def library(kernels: Sequence[Kernel], variant: str) -> ctypes.CDLL | None:
+    """The compiled library of ``kernels`` (a rule's) for one storage variant, built on
+    first use: one compiler run for them all, and only for the variant a call needs (a
+    float32 model compiles no float64 or float16 code). ``None`` if it cannot be built."""
+    key = (tuple(k.name for k in kernels), variant, *_settings())
     lib = _libraries.get(key)
     if lib is not None:
         return lib
-    source = _sources.get(kernel.name)
-    if source is None:
-        source = _sources[kernel.name] = render([kernel])
-    lib = build.load(source)
+    chosen = [replace(k, variants=(variant,)) for k in kernels if variant in k.variants]
+    lib = build.load(render(chosen)) if chosen else None
     if lib is not None:
         _libraries[key] = lib
+        for k in chosen:  # (a kernel shared by two rules keeps its first library)
+            _functions.setdefault((k.name, variant, *_settings()), _bind(lib, k, variant))
     return lib
 
 
+def _bind(lib: ctypes.CDLL, kernel: Kernel, variant: str) -> Any:
+    fn = getattr(lib, kernel.symbol(variant))
+    fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * 4
+    fn.restype = None
+    fn.max_threads = lib.mxopt_max_threads
+    return fn
+
+
 def forget(kernel_names: Sequence[str]) -> None:
-    """Drop the memoised source and libraries of these kernels (a rule was replaced)."""
-    for name in kernel_names:
-        _sources.pop(name, None)
-        for table in (_libraries, _functions):
-            for key in [key for key in table if key[0] == name]:
-                del table[key]
+    """Drop the memoised libraries and functions of these kernels (a rule was replaced)."""
+    names = set(kernel_names)
+    for key in [key for key in _libraries if names.intersection(key[0])]:
+        del _libraries[key]
+    for key in [key for key in _functions if key[0] in names]:
+        del _functions[key]
 
 
 def function(kernel: Kernel, variant: str) -> Any:
-    """The C function of ``kernel`` for ``variant`` (its library is built on first use)."""
-    env = os.environ
-    key = (kernel.name, variant, env.get("CC"), env.get("MXOPT_CACHE_DIR"))
-    fn = _functions.get(key)
+    """The C function of ``kernel`` for ``variant`` (from its rule's library, which the
+    engine loaded before the call; else built for this kernel alone)."""
+    fn = _functions.get((kernel.name, variant, *_settings()))
     if fn is None:
-        lib = library(kernel)
+        lib = library([kernel], variant)
         assert lib is not None  # try_step checked
-        fn = getattr(lib, kernel.symbol(variant))
-        fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * 4
-        fn.restype = None
-        fn.max_threads = lib.mxopt_max_threads
-        _functions[key] = fn
+        fn = _functions[(kernel.name, variant, *_settings())]
     return fn
 
 

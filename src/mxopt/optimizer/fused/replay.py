@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import torch
 
 from .codegen import Kernel, pointer_count
-from .launch import Item, Tables, bump_versions, call, run_with_tables
+from .launch import Item, Tables, bump_versions, call, library, run_with_tables
 
 __all__ = ["Layout", "remember", "forget_layout", "replay", "stats"]
 
@@ -270,7 +270,7 @@ def replay(opt: Any, rule: Any, indices, weights, grads, states, lrs, wds, run_i
     if layout is None or layout.rule is not rule:
         return False
     hit = layout.match(weights, grads, states)
-    if hit is None:
+    if hit is None or library(rule.kernels, layout.variant) is None:
         return False
     stats["replays"] += 1
     gptrs, flat = hit
