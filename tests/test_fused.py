@@ -266,6 +266,23 @@ def test_cache_is_written_atomically_and_reused(monkeypatch, tmp_path) -> None:
     assert build.load(source) is not None
 
 
+@pytest.mark.parametrize("offset", [0, 1, 3])
+def test_write_only_state_streamed_at_any_alignment(spy, offset) -> None:
+    """Test's state goes out with streaming stores where 32-byte aligned, else plain ones:
+    the same values either way (states at 4-byte offsets take the plain stores)."""
+    results = []
+    for fused in (True, False):
+        opt = mx.optimizer.Test(rescale_grad=0.5, fused=fused)
+        gen = torch.Generator().manual_seed(3)
+        w = torch.randn(70000, generator=gen)
+        g = torch.randn(70000, generator=gen)
+        state = torch.full((70000 + offset,), -1.0)[offset:]
+        opt.update([0, 1], [w, w[:10].clone()], [g, g[:10].clone()], [state, torch.zeros(10)])
+        results.append((w, state))
+    assert spy["fused"] == 2
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+
+
 def test_a_step_compiles_one_library_per_rule_and_dtype(monkeypatch, tmp_path, spy) -> None:
     """SGD's two kernels build together, and only for the storage variants in use."""
     monkeypatch.setenv("MXOPT_CACHE_DIR", str(tmp_path))
