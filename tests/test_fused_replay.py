@@ -244,3 +244,55 @@ def test_a_float64_call_after_float32_is_checked_again() -> None:
     updater2 = mx.optimizer.get_updater(updater.optimizer)
     updater2(idx, _grads(gen, torch.float64), weights64)
     assert fast.n == 1
+
+
+def _bad_grads(case: str, gen) -> list:
+    grads = _grads(gen)
+    if case == "shape":
+        grads[2] = torch.randn(9, 7, generator=gen)
+    elif case == "dtype":
+        grads[0] = grads[0].double()
+    elif case == "sparse":
+        grads[1] = torch.randn(1000, 2, generator=gen).to_sparse()
+    elif case == "not a tensor":
+        grads[3] = [[0.5]]
+    return grads
+
+
+@pytest.mark.parametrize("case", ["shape", "dtype", "sparse", "not a tensor"])
+def test_the_updaters_steady_step_still_refuses_bad_input(case) -> None:
+    """The Updater's steady steps check by matching the layout; a call that does not match
+    takes the full path, which raises before anything changes (weights, states, counts)."""
+    updater, weights, gen = _setup("adam")
+    idx = list(range(len(weights)))
+    count = _Count()
+    for _ in range(3):
+        updater(idx, _grads(gen), weights)
+    assert count.n == 2  # the second and third calls replayed
+    before = [w.clone() for w in weights]
+    states = [tuple(t.clone() for t in updater.states[i]) for i in idx]
+    counts = dict(updater.optimizer._index_update_count)
+    with pytest.raises((ValueError, TypeError), match="grad"):
+        updater(idx, _bad_grads(case, gen), weights)
+    assert all(torch.equal(a, b) for a, b in zip(before, weights))
+    for i, saved in zip(idx, states):
+        assert all(torch.equal(a, b) for a, b in zip(saved, updater.states[i]))
+    assert updater.optimizer._index_update_count == counts
+    updater(idx, _grads(gen), weights)  # and the next good call replays again
+    assert count.n == 3
+
+
+def test_a_subclassed_updater_takes_the_full_path() -> None:
+    class Logged(mx.optimizer.Updater):
+        calls = 0
+
+        def _update(self, *args) -> None:
+            Logged.calls += 1
+            super()._update(*args)
+
+    updater = Logged(mx.optimizer.create("sgd", momentum=0.9))
+    gen = torch.Generator().manual_seed(3)
+    weights = [torch.randn(s, generator=gen) for s in SHAPES]
+    for _ in range(3):
+        updater(list(range(len(weights))), _grads(gen), weights)
+    assert Logged.calls == 3

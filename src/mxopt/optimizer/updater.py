@@ -55,6 +55,8 @@ class Updater:
                 )
         else:
             indices, grads, weights = [_as_key(index)], [grad], [weight]
+        if len(indices) > 1 and self._replayed(indices, weights, grads):
+            return
         check_pairs(weights, grads)
         if weights:
             self.optimizer._set_current_context(weights[0].device.index or 0)
@@ -75,6 +77,45 @@ class Updater:
         else:
             for idx, w, g in zip(indices, weights, grads):
                 self._update(idx, w, g, states[idx])
+
+    def _replayed(self, indices: list, weights: list, grads: list) -> bool:
+        """A steady training step on the fast path's remembered layout (see
+        ``optimizer/fused/replay.py``): the pair, state and device checks of the full path
+        below are made by matching the layout, then the counts and rates are taken and the
+        kernels run. ``False``, with nothing checked and nothing changed, whenever the call
+        is not exactly such a step; the full path then runs (and raises what it raises)."""
+        opt = self.optimizer
+        cls = type(opt)
+        if not (
+            type(self) is Updater
+            and getattr(opt.update_multi_precision, "__func__", None)
+            is Optimizer.update_multi_precision
+            and getattr(opt.update, "__func__", None) is Optimizer.update
+            and cls._apply is Optimizer._apply
+            and cls._validate_states is Optimizer._validate_states
+            and (opt._counts_updates or opt._batch_safe)
+            and opt._fused_enabled()
+            and isinstance(weights[0], torch.Tensor)
+            and not opt._uses_master_copy(weights[0])
+            and (weights[0].device.index or 0) == opt._current_device
+        ):
+            return False
+        states, counts = self.states, opt._index_update_count
+        if not (
+            all(map(states.__contains__, indices))
+            and all(map(self.states_synced.get, indices, repeat(True)))
+            and len(set(indices)) == len(indices)
+            and len(set(map(counts.get, indices, repeat(opt.begin_num_update)))) == 1
+        ):
+            return False
+
+        def bookkeeping() -> tuple[list[float], list[float]]:
+            if opt._counts_updates:
+                opt._update_count(indices)
+            return opt._get_lrs(indices), opt._get_wds(indices)
+
+        current = list(map(states.__getitem__, indices))
+        return fused.replay_step(opt, indices, weights, grads, current, bookkeeping)
 
     def _batches_for_fast_path(self, indices: list, weights: list) -> bool:
         """Whether to hand the fast path every parameter in one call.

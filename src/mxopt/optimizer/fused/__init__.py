@@ -19,9 +19,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .engine import enabled, rule_for, try_step
+from .engine import enabled, replay_step, rule_for, try_step
 
-__all__ = ["enabled", "rule_for", "try_step"]
+__all__ = ["enabled", "replay_step", "rule_for", "try_step"]
 
 _INFRA = {"build", "codegen", "engine", "launch"}
 # Every other module in this package is one optimizer's rule and registers itself.

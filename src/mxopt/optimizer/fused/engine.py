@@ -341,6 +341,18 @@ def try_step(
     return True
 
 
+def replay_step(opt: Any, indices, weights, grads, states, bookkeeping) -> bool:
+    """A whole ``Updater`` call on the layout of the previous one, before any check ran
+    (see :func:`.replay.replay_unchecked`); ``False`` (nothing done) if it does not match."""
+    rule = rule_for(opt)
+    if rule is None or not _replay.replay_unchecked(
+        opt, rule, indices, weights, grads, states, bookkeeping, _runner(rule, opt)
+    ):
+        return False
+    stats["tensors"] += len(weights)
+    return True
+
+
 def _runner(rule: FusedRule, opt: Any) -> Callable[[list[Item], str, torch.dtype], None]:
     """Runs one bucket's items (rule.run or the planned launches), then bumps versions."""
 

@@ -83,10 +83,14 @@ class Layout:
         self.numels = array("q", map(torch.Tensor.numel, weights))
         self._templates: dict[str, array] = {}
 
-    def match(self, weights, grads, states) -> tuple[list[int], list[torch.Tensor]] | None:
+    def match(
+        self, weights, grads, states, checked: bool = True
+    ) -> tuple[list[int], list[torch.Tensor]] | None:
         """The gradients' addresses and the flat state tensors when this call has the
-        remembered layout, else ``None``. The caller has run ``check_pairs`` (each gradient
-        has its weight's shape, dtype and device; a sparse one fails ``data_ptr`` here)."""
+        remembered layout, else ``None``. ``checked``: the caller has run ``check_pairs``
+        (each gradient has its weight's shape, dtype and device; a sparse one fails
+        ``data_ptr`` here) and the optimizer's state-device check; otherwise those are
+        checked here too."""
         if len(weights) != self.n or len(grads) != self.n or len(states) != self.n:
             return None
         try:
@@ -103,6 +107,13 @@ class Layout:
                 and all(map(_contiguous, tensors))
                 and all(map(_cpu, weights))
                 and all(map(_contiguous, grads))
+            ):
+                return None
+            if not checked and not (
+                list(map(_shape, grads)) == self.shapes
+                and set(map(_dtype, grads)) == {self.ctype}
+                and all(map(_cpu, grads))
+                and all(map(_cpu, flat))
             ):
                 return None
             gptrs = list(map(_ptr, grads))
@@ -272,6 +283,31 @@ def replay(opt: Any, rule: Any, indices, weights, grads, states, lrs, wds, run_i
     hit = layout.match(weights, grads, states)
     if hit is None or library(rule.kernels, layout.variant) is None:
         return False
+    _run(opt, rule, layout, hit, indices, weights, grads, states, lrs, wds, run_items)
+    return True
+
+
+def replay_unchecked(opt: Any, rule: Any, indices, weights, grads, states, bookkeeping,
+                     run_items) -> bool:  # fmt: skip
+    """:func:`replay` for a call nothing has checked yet (the ``Updater``'s steady steps):
+    the match also checks what ``check_pairs`` and the state-device check would (so an
+    unmatched call, which then takes the full path, raises the same errors). Only for
+    layouts whose every state entry is a kernel operand (never the ``call`` form, whose
+    other entries are not looked at). ``bookkeeping()`` (counts, then rates) runs once
+    the layout matched and gives ``(lrs, wds)``."""
+    layout = _LAYOUTS.get(id(opt))
+    if layout is None or layout.rule is not rule or layout.kind.form == "call":
+        return False
+    hit = layout.match(weights, grads, states, checked=False)
+    if hit is None or library(rule.kernels, layout.variant) is None:
+        return False
+    lrs, wds = bookkeeping()
+    _run(opt, rule, layout, hit, indices, weights, grads, states, lrs, wds, run_items)
+    return True
+
+
+def _run(opt, rule, layout: Layout, hit, indices, weights, grads, states, lrs, wds,
+         run_items) -> None:  # fmt: skip
     stats["replays"] += 1
     gptrs, flat = hit
     ctype = layout.ctype
@@ -279,7 +315,7 @@ def replay(opt: Any, rule: Any, indices, weights, grads, states, lrs, wds, run_i
         args = (indices, weights, grads, states, lrs, wds, gptrs, flat, ctype)
         if _run_table(opt, rule, layout, *args):
             bump_versions(list(weights) + flat)
-            return True
+            return
     item_states = layout.item_states(states, flat)
     items = list(map(Item, indices, weights, grads, item_states, lrs, wds))
 
@@ -290,7 +326,6 @@ def replay(opt: Any, rule: Any, indices, weights, grads, states, lrs, wds, run_i
         Tables(items, table_for, layout.numels),
         lambda: run_items(items, layout.variant, ctype),
     )
-    return True
 
 
 def _run_table(opt, rule, layout: Layout, indices, weights, grads, states, lrs, wds,
