@@ -308,6 +308,8 @@ def replay_unchecked(opt: Any, rule: Any, indices, weights, grads, states, bookk
 
 def _run(opt, rule, layout: Layout, hit, indices, weights, grads, states, lrs, wds,
          run_items) -> None:  # fmt: skip
+    """Run a matched call: a one-pass rule from the pointer table alone, any other through
+    ``run_items`` with the items' known tables (see :class:`.launch.Tables`)."""
     stats["replays"] += 1
     gptrs, flat = hit
     ctype = layout.ctype
