@@ -501,15 +501,9 @@ def _tensors_in(state) -> list[torch.Tensor]:
     """Every tensor in a (nested) state, in order."""
     if isinstance(state, torch.Tensor):
         return [state]
-    if not isinstance(state, (tuple, list)):
-        return []
-    out: list[torch.Tensor] = []
-    for s in state:
-        if isinstance(s, torch.Tensor):
-            out.append(s)
-        elif isinstance(s, (tuple, list)):
-            out += _tensors_in(s)
-    return out
+    if isinstance(state, (tuple, list)):
+        return [t for s in state for t in _tensors_in(s)]
+    return []
 
 
 def _flat_states(states: Sequence[State]) -> list[torch.Tensor]:

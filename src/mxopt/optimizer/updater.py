@@ -46,7 +46,7 @@ class Updater:
 
     def __call__(self, index, grad, weight) -> None:
         if isinstance(index, (list, tuple)):
-            indices = [i.decode() if isinstance(i, bytes) else i for i in index]
+            indices = list(map(_as_key, index))
             grads, weights = list(grad), list(weight)
             if not len(indices) == len(grads) == len(weights):
                 raise ValueError(
@@ -86,26 +86,19 @@ class Updater:
         is not exactly such a step; the full path then runs (and raises what it raises)."""
         opt = self.optimizer
         cls = type(opt)
+        states = self.states
         if not (
             type(self) is Updater
-            and getattr(opt.update_multi_precision, "__func__", None)
-            is Optimizer.update_multi_precision
+            and _keeps_base_update(opt)
             and getattr(opt.update, "__func__", None) is Optimizer.update
             and cls._apply is Optimizer._apply
             and cls._validate_states is Optimizer._validate_states
-            and (opt._counts_updates or opt._batch_safe)
-            and opt._fused_enabled()
+            and self._one_fast_batch(indices)
             and isinstance(weights[0], torch.Tensor)
             and not opt._uses_master_copy(weights[0])
             and (weights[0].device.index or 0) == opt._current_device
-        ):
-            return False
-        states, counts = self.states, opt._index_update_count
-        if not (
-            all(map(states.__contains__, indices))
+            and all(map(states.__contains__, indices))
             and all(map(self.states_synced.get, indices, repeat(True)))
-            and len(set(indices)) == len(indices)
-            and len(set(map(counts.get, indices, repeat(opt.begin_num_update)))) == 1
         ):
             return False
 
@@ -124,16 +117,25 @@ class Updater:
         one dtype (so the order is unchanged), distinct indices that all have the same
         update count (so every parameter sees the same ``num_update`` and learning
         rate)."""
+        return (
+            self._one_fast_batch(indices)
+            and len(set(map(_dtype, weights))) == 1
+            and fused.rule_for(self.optimizer) is not None
+        )
+
+    def _one_fast_batch(self, indices: list) -> bool:
+        """The index side of a whole call on the fast path: an optimizer that counts
+        updates (or needs no count) with the fast path on, and at least two distinct
+        indices with the same update count."""
         opt = self.optimizer
-        counted = opt._counts_updates or opt._batch_safe
-        if len(indices) < 2 or not counted or not opt._fused_enabled():
-            return False
-        if len(set(map(_dtype, weights))) != 1:
-            return False
-        if fused.rule_for(opt) is None or len(set(indices)) != len(indices):
-            return False
-        counts, begin = opt._index_update_count, opt.begin_num_update
-        return len(set(map(counts.get, indices, repeat(begin)))) == 1
+        counts = opt._index_update_count
+        return (
+            len(indices) > 1
+            and (opt._counts_updates or opt._batch_safe)
+            and opt._fused_enabled()
+            and len(set(indices)) == len(indices)
+            and len(set(map(counts.get, indices, repeat(opt.begin_num_update)))) == 1
+        )
 
     def _update_aggregated(self, indices, weights, grads) -> None:
         by_dtype: dict[torch.dtype, list[tuple[Any, torch.Tensor, torch.Tensor]]] = {}
@@ -151,10 +153,7 @@ class Updater:
         """``optimizer.update_multi_precision``, skipping the pair checks ``__call__`` ran
         when the optimizer does not override it."""
         opt = self.optimizer
-        if (
-            getattr(opt.update_multi_precision, "__func__", None)
-            is Optimizer.update_multi_precision
-        ):
+        if _keeps_base_update(opt):
             opt._update_multi_precision(indices, weights, grads, states, checked=True)
         else:
             opt.update_multi_precision(indices, weights, grads, states)
@@ -189,6 +188,12 @@ class Updater:
 
 
 _dtype = attrgetter("dtype")
+
+
+def _keeps_base_update(opt: Optimizer) -> bool:
+    """Whether ``opt`` keeps the base class's ``update_multi_precision`` (so the
+    ``Updater`` may skip the pair checks it has already made)."""
+    return getattr(opt.update_multi_precision, "__func__", None) is Optimizer.update_multi_precision
 
 
 def _as_key(index: Any) -> Any:

@@ -45,10 +45,16 @@ def in_dtype(x: float, dtype: torch.dtype) -> float:
     return _rounded(x, dtype)
 
 
-def in_dtype_all(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """:func:`in_dtype` element-wise: float64 values rounded to ``dtype``, as float64
-    (float64 is exact; zeros keep their sign)."""
-    return x if dtype == torch.float64 else x.to(dtype).to(torch.float64)
+def in_dtype_all(x, dtype: torch.dtype) -> np.ndarray:
+    """:func:`in_dtype` element-wise: float64 values (any array-like) rounded to ``dtype``,
+    as a float64 NumPy array (float64 is exact; zeros keep their sign)."""
+    x = np.asarray(x, dtype=np.float64)
+    if dtype == torch.float64:
+        return x
+    if dtype == torch.bfloat16:  # (NumPy has no bfloat16)
+        return torch.from_numpy(x).to(dtype).to(torch.float64).numpy()
+    with np.errstate(over="ignore"):  # (beyond the type's range: inf, as IEEE rounds)
+        return x.astype(_NUMPY_ROUNDING.get(dtype, np.float32)).astype(np.float64)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -57,7 +63,8 @@ def _rounded(x: float, dtype: torch.dtype) -> float:
     every step; the keys are nonzero, so equal keys are the same number)."""
     if dtype == torch.bfloat16:
         return torch.tensor(x, dtype=torch.bfloat16).item()
-    return float(_NUMPY_ROUNDING.get(dtype, np.float32)(x))
+    with np.errstate(over="ignore"):  # (beyond the type's range: inf, as IEEE rounds)
+        return float(_NUMPY_ROUNDING.get(dtype, np.float32)(x))
 
 
 def _describe(t: torch.Tensor) -> str:

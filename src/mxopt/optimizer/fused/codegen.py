@@ -96,6 +96,9 @@ static inline uint16_t mxopt_bf16_store(float f) {
     return (uint16_t)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
 }
 
+/* The end of the block of `size` elements starting at b0 in a slice ending at hi. */
+#define MXOPT_BLOCK_END(b0, hi, size) ((hi) - (b0) < (size) ? (hi) : (b0) + (size))
+
 #define CLAMP(x, c) ((x) < -(c) ? -(c) : ((x) > (c) ? (c) : (x)))
 #define SIGN(x) ((x) > 0 ? (T)1 : ((x) < 0 ? (T)-1 : (T)0))
 
@@ -107,7 +110,6 @@ _STREAM_PRELUDE = r"""/* Non-temporal ("streaming") stores of a block of a write
    destination's cache lines are written without being read from memory first. Plain
    stores where the CPU has no AVX or the destination is not 32-byte aligned. */
 #define MXOPT_STREAM_BLOCK 256
-#define MXOPT_BLOCK_END(b0, hi, size) ((hi) - (b0) < (size) ? (hi) : (b0) + (size))
 #if defined(__AVX__)
 #include <immintrin.h>
 static inline void mxopt_stream_float(float *restrict dst, const float *restrict src, int64_t n) {
@@ -213,6 +215,14 @@ def _indent(code: str, pad: str) -> list[str]:
     return [pad + ln.strip() for ln in code.strip().splitlines()]
 
 
+def _blocks(size: str) -> list[str]:
+    """Opens a loop over the thread's slice in blocks ``[b0, b1)`` of ``size`` elements."""
+    return [
+        f"        for (int64_t b0 = lo; b0 < hi; b0 += {size}) {{",
+        f"        const int64_t b1 = MXOPT_BLOCK_END(b0, hi, {size});",
+    ]
+
+
 def _function(k: Kernel, variant: str) -> str:
     T, wt, gt, gload, lstore, m = _TYPES[variant]
     low = lstore is not None and k.writes_weight
@@ -302,10 +312,7 @@ def _function(k: Kernel, variant: str) -> str:
     if k.draws:  # blocks of the slice: draw, then the element loop over the block
         if k.row_states:
             raise ValueError(f"row kernel {k.name}: draws are not supported")
-        lines.append("        for (int64_t b0 = lo; b0 < hi; b0 += MXOPT_DRAW_BLOCK) {")
-        lines.append(
-            "        const int64_t b1 = hi - b0 < MXOPT_DRAW_BLOCK ? hi : b0 + MXOPT_DRAW_BLOCK;"
-        )
+        lines += _blocks("MXOPT_DRAW_BLOCK")
         lines.append("        {")
         lines.extend(_indent(k.draws, "            "))
         lines.append("        }")
@@ -313,8 +320,7 @@ def _function(k: Kernel, variant: str) -> str:
     if streamed:  # blocks of the slice: the element loop, then the streaming stores
         if k.draws or k.row_states or k.sums or set(k.write_only) - set(k.states):
             raise ValueError(f"kernel {k.name}: write_only states need a plain kernel")
-        lines.append("        for (int64_t b0 = lo; b0 < hi; b0 += MXOPT_STREAM_BLOCK) {")
-        lines.append("        const int64_t b1 = MXOPT_BLOCK_END(b0, hi, MXOPT_STREAM_BLOCK);")
+        lines += _blocks("MXOPT_STREAM_BLOCK")
     lines.append(f"        #pragma omp simd{red}")
     if k.draws or streamed:
         lines.append("        for (int64_t i = b0; i < b1; ++i) {")

@@ -117,9 +117,8 @@ class FusedRule:
     ordered: bool = False
     # ``plan`` depends only on the item's lr, wd, update count, number of states and
     # whether its gradient came row-sparse (and on ``plan_key(item)`` where given: what
-    # else of the item it reads), and changes nothing: the engine may call it once per
+    # else of the item it reads), and changes nothing: the engine calls it once per
     # distinct combination.
-    pure_plan: bool = True
     plan_key: Callable[[Item], Any] | None = None
     # The dtype of every state tensor when it is not the weight's (``Test``'s float32
     # copy); its kernels store the states as that type (``Kernel.state_storage``).
@@ -371,22 +370,18 @@ def _run_planned(
 ) -> None:
     assert rule.plan is not None
     groups: dict[str, tuple[Kernel, list[Item], list[Sequence[float]]]] = {}
-    memo: dict[tuple, tuple[Kernel, Sequence[float]]] | None = None
-    if rule.pure_plan:
-        memo, counts = {}, opt._index_update_count
+    memo: dict[tuple, tuple[Kernel, Sequence[float]]] = {}
+    counts = opt._index_update_count
     for item in items:
-        if memo is None:
-            kernel, scalars = rule.plan(opt, item, ctype)
-        else:
-            key = (
-                item.lr, item.wd, counts.get(item.index), len(item.states),
-                item.rows is None, item.sparse, item.low is None,
-                rule.plan_key(item) if rule.plan_key is not None else None,
-            )  # fmt: skip
-            planned = memo.get(key)
-            if planned is None:
-                planned = memo[key] = rule.plan(opt, item, ctype)
-            kernel, scalars = planned
+        key = (
+            item.lr, item.wd, counts.get(item.index), len(item.states),
+            item.rows is None, item.sparse, item.low is None,
+            rule.plan_key(item) if rule.plan_key is not None else None,
+        )  # fmt: skip
+        planned = memo.get(key)
+        if planned is None:
+            planned = memo[key] = rule.plan(opt, item, ctype)
+        kernel, scalars = planned
         group = groups.setdefault(kernel.name, (kernel, [], []))
         group[1].append(item)
         group[2].append(scalars)

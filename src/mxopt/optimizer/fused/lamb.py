@@ -44,7 +44,7 @@ from itertools import repeat
 import numpy as np
 import torch
 
-from ...ndarray.ops._common import f32, in_dtype
+from ...ndarray.ops._common import f32, in_dtype, in_dtype_all
 from ...ndarray.ops.multi import sum_sq_f32
 from ._ndclip import operator_clip_bound
 from .codegen import Kernel
@@ -146,11 +146,6 @@ def _count_and_rates(opt, items: list[Item]) -> tuple[list[float], list[float]]:
     return lrs, wds
 
 
-def _f32(values) -> np.ndarray:
-    """Values rounded to float32 (:func:`f32`, element-wise), as float64."""
-    return np.asarray(values, dtype=np.float64).astype(np.float32).astype(np.float64)
-
-
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     """The per-tensor scalars are built for all items at once in float64 NumPy arrays, with
     the reference's operations and roundings (IEEE: the same values as with Python
@@ -174,7 +169,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     else:
         phase1[:, 4:6] = [corrections[t] for t in ts]
     phase1[:, 6] = eps
-    phase1[:, 7] = _f32(wds)
+    phase1[:, 7] = in_dtype_all(wds, torch.float32)
     phase1[:, 8] = rescale
     phase1[:, 9] = clip
     if variant == "f64":
@@ -184,18 +179,16 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         assert acc is not None
         sums = acc.numpy()
     # float32 sums of squares -> float32 norms, as ``lamb_multi_rule`` takes them
-    w_norm, u_norm = _f32(np.sqrt(_f32(sums))).T
+    w_norm, u_norm = in_dtype_all(np.sqrt(in_dtype_all(sums, torch.float32)), torch.float32).T
     lower, upper = _bound(opt.lower_bound), _bound(opt.upper_bound)
     if lower >= 0:
         w_norm = np.maximum(w_norm, lower)
     if upper >= 0:
         w_norm = np.minimum(w_norm, upper)
     with np.errstate(divide="ignore", invalid="ignore"):  # (zeros are replaced below)
-        ratio = _f32(w_norm / u_norm)
+        ratio = in_dtype_all(w_norm / u_norm, torch.float32)
     ratio = np.where((w_norm == 0.0) | (u_norm == 0.0), 1.0, ratio)
-    lr_adj = _f32(lrs) * ratio
-    if ctype != torch.float64:
-        lr_adj = _f32(lr_adj)
+    lr_adj = in_dtype_all(in_dtype_all(lrs, torch.float32) * ratio, ctype)
     phase2 = np.concatenate([phase1[:, 4:8], lr_adj[:, None]], axis=1)  # c1, c2, epsilon, wd
     launch(LAMB_PHASE2, variant, items, phase2)
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...ndarray.ops._common import in_dtype
+from ...ndarray.ops._common import in_dtype, in_dtype_all
 from ._ndclip import clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, register_rule, states_pair
@@ -98,14 +98,9 @@ def _applies(opt) -> bool:
     )
 
 
-def _in_ctype(values: np.ndarray, ctype: torch.dtype) -> np.ndarray:
-    """float64 values rounded to ``ctype`` (float32, or float64: exact), as float64."""
-    return values if ctype == torch.float64 else values.astype(np.float32).astype(np.float64)
-
-
 def _norm(sum_sq: np.ndarray, ctype: torch.dtype) -> np.ndarray:
     """Norms from double sums of squares, as torch returns them in ``ctype``."""
-    return _in_ctype(np.sqrt(sum_sq), ctype)
+    return in_dtype_all(np.sqrt(sum_sq), ctype)
 
 
 def _trust(r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
@@ -126,7 +121,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     ts = [counts[item.index] for item in items]
     corrections = {t: (in_dtype(1.0 - b1**t, ctype), in_dtype(1.0 - b2**t, ctype)) for t in set(ts)}
     gnorm = _norm(g2.numpy()[:, 0], ctype)
-    wd = _in_ctype(np.array([item.wd for item in items], dtype=np.float64), ctype)
+    wd = in_dtype_all([item.wd for item in items], ctype)
     common = np.empty((n, 7))
     common[:, 0] = rescale
     common[:, 1] = np.where(gnorm > 0.0, gnorm, 1.0)
@@ -147,8 +142,8 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     if opt.upper_bound is not None:
         r1 = np.minimum(r1, opt.upper_bound)
     lr = np.array([item.lr for item in items], dtype=np.float64)
-    a = _in_ctype(lr * b1 * _trust(r1, _norm(sums[:, 1], ctype)), ctype)
-    b = _in_ctype(lr * (1.0 - b1) * _trust(r1, _norm(sums[:, 2], ctype)), ctype)
+    a = in_dtype_all(lr * b1 * _trust(r1, _norm(sums[:, 1], ctype)), ctype)
+    b = in_dtype_all(lr * (1.0 - b1) * _trust(r1, _norm(sums[:, 2], ctype)), ctype)
     launch(LANS_APPLY, variant, items, np.concatenate([common, a[:, None], b[:, None]], axis=1))
 
 

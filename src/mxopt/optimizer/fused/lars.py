@@ -42,7 +42,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ...ndarray.ops._common import f32
+from ...ndarray.ops._common import f32, in_dtype_all
 from ...ndarray.ops.multi import sum_sq_f32
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, optional_state, register_rule
@@ -102,14 +102,10 @@ def _sums_of_squares(items: Sequence[Item], variant: str) -> np.ndarray:
 def _layer_lrs(opt, items: Sequence[Item], variant: str) -> np.ndarray:
     """Every item's float32 learning rate after the LARS scaling (``multi_lars``)."""
     lrs = np.array([it.lr for it in items], dtype=np.float32)
-    uses = [opt._uses_lars(it.index) for it in items]
-    if not any(uses):
+    picked = np.flatnonzero([opt._uses_lars(it.index) for it in items])
+    if not picked.size:
         return lrs
-    if all(uses):  # (the list itself: a replay's tables fit it)
-        picked, chosen = slice(None), items
-    else:
-        picked = np.flatnonzero(uses)
-        chosen = [items[k] for k in picked]
+    chosen = [items[k] for k in picked]
     sq = _sums_of_squares(chosen, variant)
     lr = lrs[picked]
     wd = np.array([it.wd for it in chosen], dtype=np.float32)
@@ -125,29 +121,20 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     """The scalars of all items at once, with ``preloaded_multi_sgd*``'s roundings: float32
     rate tensors, so ``lr * wd`` is a float32 product and ``lr * rescale`` is rounded to
     the weight's type (the same IEEE operations as per-item Python floats)."""
-    lrs = _layer_lrs(opt, items, variant)
     hyper = opt._hyper()
     r, clip = f32(hyper["rescale_grad"]), f32(hyper["clip_gradient"])
-    momentum = f32(hyper.get("momentum", 0.0))
-    lr = lrs.astype(np.float64)
-    wd = np.array([it.wd for it in items], dtype=np.float32).astype(np.float64)
-    lr_rescale = lr * r
-    if ctype != torch.float64:
-        lr_rescale = lr_rescale.astype(np.float32).astype(np.float64)
-    lr_wd = (lr * wd).astype(np.float32).astype(np.float64)
-    n = len(items)
-    table = np.stack(
-        [lr, lr_rescale, lr_wd, np.full(n, r), np.full(n, clip), np.full(n, momentum)], 1
-    )
-    scalars = torch.from_numpy(table)
+    lr = _layer_lrs(opt, items, variant).astype(np.float64)
+    wd = in_dtype_all([it.wd for it in items], torch.float32)
+    table = np.empty((len(items), len(LARS_SGD_MOM.scalars)))
+    table[:, 0] = lr
+    table[:, 1] = in_dtype_all(lr * r, ctype)
+    table[:, 2] = in_dtype_all(lr * wd, torch.float32)
+    table[:, 3:] = (r, clip, f32(hyper.get("momentum", 0.0)))
     with_mom = np.array([bool(it.states) for it in items])
     for kernel, mask in ((LARS_SGD, ~with_mom), (LARS_SGD_MOM, with_mom)):
-        cols = len(kernel.scalars)
-        if mask.all():  # (the list itself: a replay's tables fit it)
-            launch(kernel, variant, items, scalars[:, :cols].contiguous())
-        elif mask.any():
+        if mask.any():
             rows = np.flatnonzero(mask)
-            launch(kernel, variant, [items[k] for k in rows], scalars[rows, :cols].contiguous())
+            launch(kernel, variant, [items[k] for k in rows], table[rows, : len(kernel.scalars)])
 
 
 RULE = FusedRule(

@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 from operator import attrgetter
 
+import numpy as np
 import torch
 
 from ...ndarray.ops._common import in_dtype, in_dtype_all
@@ -97,9 +98,8 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         schedule = schedule * mus[t][0]
         schedules.append(schedule)
     opt.m_schedule = schedule
-    f64 = torch.float64
-    now = torch.tensor(schedules, dtype=f64)
-    after = now * torch.tensor([mus[t][1] for t in ts], dtype=f64)  # s' = s mu_{t+1}
+    now = np.array(schedules)
+    after = now * np.array([mus[t][1] for t in ts])  # s' = s mu_{t+1}
     per_t = {
         t: (in_dtype(1.0 - mu, ctype), in_dtype(mu_next, ctype), in_dtype(1.0 - pow(b2, t), ctype))
         for t, (mu, mu_next) in mus.items()
@@ -111,20 +111,13 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         )
         for lr, wd in dict.fromkeys(rates)
     }
-    scalars = torch.empty((len(items), len(NADAM.scalars)), dtype=f64)
+    scalars = np.empty((len(items), len(NADAM.scalars)))
     # (usually one lr, wd and count for all items: one row, broadcast)
-    if len(fixed) == 1:
-        scalars[:, :9] = torch.tensor(next(iter(fixed.values())), dtype=f64)
-    else:
-        scalars[:, :9] = torch.tensor(list(map(fixed.__getitem__, rates)), dtype=f64)
-    if len(per_t) == 1:
-        mu_cols = torch.tensor(next(iter(per_t.values())), dtype=f64)[None, :]
-    else:
-        mu_cols = torch.tensor(list(map(per_t.__getitem__, ts)), dtype=f64)
-    scalars[:, 9:11] = mu_cols[:, :2]
+    scalars[:, :9] = next(iter(fixed.values())) if len(fixed) == 1 else [fixed[k] for k in rates]
+    scalars[:, 9:11] = [per_t[t][:2] for t in ts] if len(per_t) > 1 else per_t[ts[0]][:2]
     scalars[:, 11] = in_dtype_all(1.0 - now, ctype)
     scalars[:, 12] = in_dtype_all(1.0 - after, ctype)
-    scalars[:, 13] = mu_cols[:, 2]
+    scalars[:, 13] = [per_t[t][2] for t in ts] if len(per_t) > 1 else per_t[ts[0]][2]
     launch(NADAM, variant, items, scalars)
 
 

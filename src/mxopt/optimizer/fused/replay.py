@@ -154,17 +154,7 @@ class Layout:
 
     def one_item_states(self, states, flat, j: int) -> tuple[torch.Tensor, ...]:
         """Item ``j``'s state tensors, as ``states_of`` gave them."""
-        form, length, picks, states_of = self.kind
-        if form == "none":
-            return ()
-        if form == "call":
-            return states_of(states[j])
-        if form == "tensor":
-            return (flat[j],)
-        if len(picks) == length:
-            return states[j]
-        k = len(picks)
-        return tuple(flat[j * k : j * k + k])
+        return self.item_states(states[j : j + 1], flat[j * self.k : (j + 1) * self.k])[0]
 
     def item_states(self, states, flat) -> list[tuple[torch.Tensor, ...]]:
         """Each item's state tensors, as ``states_of`` gave them."""
@@ -313,7 +303,7 @@ def _run(opt, rule, layout: Layout, hit, indices, weights, grads, states, lrs, w
     stats["replays"] += 1
     gptrs, flat = hit
     ctype = layout.ctype
-    if rule.plan is not None and rule.pure_plan and rule.plan_key is None:
+    if rule.plan is not None and rule.plan_key is None:
         args = (indices, weights, grads, states, lrs, wds, gptrs, flat, ctype)
         if _run_table(opt, rule, layout, *args):
             bump_versions(list(weights) + flat)
