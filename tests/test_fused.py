@@ -18,7 +18,7 @@ from optimizer_catalog import BY_NAME, CATALOG, OptimizerInfo
 
 import mxopt as mx
 from mxopt.optimizer.fused import build, engine
-from mxopt.optimizer.fused.codegen import render
+from mxopt.optimizer.fused.codegen import Kernel, Pass, render
 
 SHAPES = [(3, 4), (1000,), (7, 9, 11), (1,), (257, 3), (4097,), (300, 200)]
 SHAPES_2D = [(3, 4), (1000, 1), (7, 99), (1, 1), (257, 3), (4097, 2), (300, 200)]
@@ -321,3 +321,66 @@ def test_order_dependent_rules_keep_the_order_in_mixed_calls(name) -> None:
         results.append(ws)
     for a, b in zip(*results):
         assert torch.equal(a, b)
+
+
+# A multi-pass kernel exercising every feature: two earlier passes with sums, a skipped
+# pass (``when``), a scratch value handed from pass 2 to the last pass, a stored state.
+_STANDARDIZE = Kernel(
+    "standardize_test",
+    states=("seen",),
+    scalars=("count", "center"),
+    exact=("count", "center"),
+    scratch=("u",),
+    before=(
+        Pass(
+            "acc_s += w;",
+            sums=("s",),
+            when="center != 0",
+            then="const T mean_ = (T)(sum_s / count);",
+        ),  # fmt: skip
+        Pass(
+            "u = w - mean_;\nacc_q += u * u;\nseen = g;",
+            sums=("q",),
+            stores=("u", "seen"),
+            then="const T scale_ = (T)(1.0 / sqrt(sum_q / count));",
+        ),
+    ),
+    body="w = u * scale_ + g;",
+    read_only=("seen",),
+)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_multi_pass_kernel_runs_its_passes_tensor_by_tensor(dtype) -> None:
+    """Each tensor's passes see that tensor's totals (summed over the threads), whatever
+    the sizes (parallel and single-thread calls, slices of any length); a skipped pass
+    sums 0; the scratch value reaches the last pass; the sums come back per tensor."""
+    variant = {torch.float32: "f32", torch.float64: "f64"}[dtype]
+    gen = torch.Generator().manual_seed(5)
+    for sizes in ([70001, 3, 40000, 1], [5, 17]):
+        ws = [torch.randn(n, generator=gen, dtype=dtype) + 2 for n in sizes]
+        gs = [torch.randn(n, generator=gen, dtype=dtype) for n in sizes]
+        seen = [torch.zeros(n, dtype=dtype) for n in sizes]
+        before = [w.clone() for w in ws]
+        items = [
+            engine.Item(i, w, g, (s,), 0.0, 0.0) for i, (w, g, s) in enumerate(zip(ws, gs, seen))
+        ]
+        centers = [1.0, 0.0] * (len(sizes) // 2)
+        sums = engine.launch(
+            _STANDARDIZE, variant, items, [(float(w.numel()), c) for w, c in zip(ws, centers)]
+        )
+        for k, (w0, g, c) in enumerate(zip(before, gs, centers)):
+            x = w0.double()
+            u = x - x.mean() if c else x
+            expected = u / (u.square().mean().sqrt()) + g.double()
+            tol = 1e-5 if dtype == torch.float32 else 1e-12
+            torch.testing.assert_close(ws[k].double(), expected, rtol=tol, atol=tol)
+            torch.testing.assert_close(seen[k], g)
+            assert sums[k, 0].item() == pytest.approx(x.sum().item() if c else 0.0, rel=1e-9)
+            assert sums[k, 1].item() == pytest.approx(u.square().sum().item(), rel=1e-6)
+
+
+def test_multi_pass_kernel_rejects_what_it_cannot_run() -> None:
+    bad = Kernel("bad", states=("u",), scalars=(), body="", scratch=("u",), before=(Pass(""),))
+    with pytest.raises(ValueError, match="multi-pass kernel bad"):
+        render([bad])

@@ -44,6 +44,16 @@ elements is computed into a per-thread buffer and then written with non-temporal
 plain store reads each line before writing it: 4 bytes more per float32 element).
 :attr:`Kernel.state_storage` ``"float"`` keeps the states float32 in every variant
 (``Test``'s copy of a float64 weight).
+
+A kernel may run earlier passes before its body (:attr:`Kernel.before`, the norm rules:
+LARS, LAMB, LANS), *tensor by tensor*: every pass over one tensor, then the next tensor.
+Each thread keeps its slice of the tensor from pass to pass, so a later pass reads what
+the earlier one left in the thread's caches: a tensor whose slices fit in cache comes
+from memory once. Between passes the threads meet (an OpenMP barrier), each sums the
+partial sums of the pass in thread order and runs the same per-tensor scalar code
+(:attr:`Pass.then`), so the rates between passes need no return to Python. Values a
+later pass needs and cannot cheaply recompute (LAMB's direction) go through a per-thread
+scratch buffer (:attr:`Kernel.scratch`).
 """
 
 from __future__ import annotations
@@ -51,7 +61,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Kernel", "VARIANTS", "ABI_VERSION", "render", "pointer_count"]
+__all__ = ["Kernel", "Pass", "VARIANTS", "ABI_VERSION", "render", "pointer_count"]
 
 # The calling convention of the generated functions (checked when a library is loaded).
 ABI_VERSION = 2
@@ -151,6 +161,28 @@ _LOW_STORAGE = {"f16": "_Float16", "bf16": "uint16_t"}
 
 
 @dataclass(frozen=True)
+class Pass:
+    """An earlier pass of a multi-pass kernel (:attr:`Kernel.before`).
+
+    ``body`` runs for each element of the thread's slice of one tensor, with the locals of
+    the kernel's body (``w``, ``g``, the states, the scalars and what earlier ``then``
+    code declared); it stores the states named in ``stores`` (never the weight) and may
+    add to ``acc_<name>`` for each name in ``sums``. Then the threads meet, and each has
+    ``const double sum_<name>``, the tensor's total (the threads' partial sums added in
+    thread order), and runs ``then`` once: C statements that may declare the scalars the
+    later passes use (``const T lr_adj = ...;``). ``when`` (a C condition on the scalars,
+    the same for every thread) skips the pass's loop for a tensor where it is false; its
+    sums are then 0.
+    """
+
+    body: str
+    sums: tuple[str, ...] = ()
+    stores: tuple[str, ...] = ()
+    then: str = ""
+    when: str = ""
+
+
+@dataclass(frozen=True)
 class Kernel:
     """One fused element-wise update.
 
@@ -200,9 +232,24 @@ class Kernel:
     # ``"float"``: the states are float32 in every variant (loaded and stored with a cast
     # from/to ``T``), for rules whose states are float32 whatever the weight's type.
     state_storage: str = ""
+    # Passes run before ``body``, tensor by tensor (see the module's docstring): ``body``
+    # is then the last pass, and sees what the passes' ``then`` code declared. ``sums``
+    # must be empty (the passes' sums are the kernel's :attr:`accumulators`).
+    before: tuple[Pass, ...] = ()
+    # Per-element values a multi-pass kernel's passes hand on to later ones (``T``
+    # locals the passes assign and list in ``stores``; later passes read them), kept in
+    # a scratch buffer: per thread, as long as its slice of the call's largest tensor
+    # (together: one tensor's worth per name). The buffer follows the sums in ``acc``.
+    scratch: tuple[str, ...] = ()
 
     def symbol(self, variant: str) -> str:
         return f"mxopt_{self.name}_{variant}"
+
+    @property
+    def accumulators(self) -> tuple[str, ...]:
+        """The names of the per-tensor sums the kernel returns: those of its earlier
+        passes in order, then :attr:`sums`."""
+        return (*(name for p in self.before for name in p.sums), *self.sums)
 
 
 def pointer_count(kernel: Kernel, variant: str) -> int:
@@ -221,6 +268,13 @@ def _blocks(size: str) -> list[str]:
         f"        for (int64_t b0 = lo; b0 < hi; b0 += {size}) {{",
         f"        const int64_t b1 = MXOPT_BLOCK_END(b0, hi, {size});",
     ]
+
+
+# The call's largest tensor (the per-thread scratch buffers are sized by it).
+_LARGEST = (
+    "    int64_t maxn_ = 0;",
+    "    for (int64_t k = 0; k < nt; ++k) if (n[k] > maxn_) maxn_ = n[k];",
+)
 
 
 def _function(k: Kernel, variant: str) -> str:
@@ -243,6 +297,7 @@ def _function(k: Kernel, variant: str) -> str:
         "    const int par = mxopt_total(nt, n) >= MXOPT_PARALLEL_MIN;",
         "    const int stride = omp_get_max_threads();",
         "    (void)acc; (void)stride;",
+        *(_LARGEST if k.scratch else ()),
         "    #pragma omp parallel if (par)",
         "    {",
         "    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();",
@@ -266,7 +321,8 @@ def _function(k: Kernel, variant: str) -> str:
         slot += 1
     st_t = k.state_storage or T
     for st in k.states:
-        const = "const " if st in k.read_only else ""
+        stored = any(st in ps.stores for ps in k.before)
+        const = "const " if st in k.read_only and not stored else ""
         lines.append(f"        {const}{st_t} *restrict {st}_ = ({const}{st_t} *)p[{slot}];")
         slot += 1
     for st in k.row_states:
@@ -280,85 +336,13 @@ def _function(k: Kernel, variant: str) -> str:
         else:
             lines.append(f"        const T {sc} = (T)sk[{j}];")
     lines.append("        int64_t lo, hi;")
-    if k.row_states:  # rows of `cols` elements, each whole by one thread
-        if "cols" not in k.scalars or k.sums:
-            raise ValueError(f"row kernel {k.name}: needs a 'cols' scalar and no sums")
-        lines.append(f"        const int64_t cols_ = (int64_t)sk[{k.scalars.index('cols')}];")
-        lines.append("        const int64_t nrows_ = cols_ > 0 ? n[k] / cols_ : 0;")
-        lines.append("        #pragma omp for schedule(static) nowait")
-        lines.append("        for (int64_t r = 0; r < nrows_; ++r) {")
-        lines.append("        lo = r * cols_; hi = lo + cols_;")
-        lines.extend(f"        T {st} = {st}_[r];" for st in k.row_states)
-        lines.extend(f"        double acc_{sm} = 0;" for sm in k.pre_sums)
-        pre_red = "".join(f" reduction(+:acc_{sm})" for sm in k.pre_sums)  # vectorizes the sums
-        lines.append(f"        #pragma omp simd{pre_red}")
-        lines.append("        for (int64_t i = lo; i < hi; ++i) {")
-        lines.append("            T w = w_[i];")
-        if k.reads_grad:
-            lines.append(f"            T g = {gload.format('g_[i]')};")
-        lines.append("            (void)w;")
-        lines.append("            {")
-        lines.extend(_indent(k.pre, "                "))
-        lines.append("            }")
-        lines.append("        }")
-        lines.append("        {")
-        lines.extend(_indent(k.mid, "            "))
-        lines.append("        }")
+    if k.before:
+        lines += _multi_pass(k, variant)
+    elif k.row_states:
+        lines += _row_pass(k, variant)
     else:
         lines.append("        mxopt_slice(n[k], tid, nth, &lo, &hi);")
-    for sm in k.sums:
-        lines.append(f"        double acc_{sm} = 0;")
-    red = f" reduction(+:{', '.join('acc_' + sm for sm in k.sums)})" if k.sums else ""
-    if k.draws:  # blocks of the slice: draw, then the element loop over the block
-        if k.row_states:
-            raise ValueError(f"row kernel {k.name}: draws are not supported")
-        lines += _blocks("MXOPT_DRAW_BLOCK")
-        lines.append("        {")
-        lines.extend(_indent(k.draws, "            "))
-        lines.append("        }")
-    streamed = bool(k.write_only)
-    if streamed:  # blocks of the slice: the element loop, then the streaming stores
-        if k.draws or k.row_states or k.sums or set(k.write_only) - set(k.states):
-            raise ValueError(f"kernel {k.name}: write_only states need a plain kernel")
-        lines += _blocks("MXOPT_STREAM_BLOCK")
-    lines.append(f"        #pragma omp simd{red}")
-    if k.draws or streamed:
-        lines.append("        for (int64_t i = b0; i < b1; ++i) {")
-    else:
-        lines.append("        for (int64_t i = lo; i < hi; ++i) {")
-    lines.append("            T w = w_[i];")
-    if k.reads_grad:
-        lines.append(f"            T g = {gload.format('g_[i]')};")
-    for st in k.states:
-        if st in k.write_only:
-            lines.append(f"            T {st};")
-        else:
-            lines.append(f"            T {st} = (T){st}_[i];")
-    if k.draws:
-        lines.append("            const T draw = (T)draws_[i - b0];")
-    lines.append("            {")
-    lines.extend(_indent(k.body, "                "))
-    lines.append("            }")
-    if k.writes_weight:
-        lines.append("            w_[i] = w;")
-        if low:
-            lines.append(f"            wl_[i] = {lstore.format('w')};")
-    for st in k.states:
-        if st in k.write_only:
-            lines.append(f"            {st}_buf_[i - b0] = ({st_t}){st};")
-        elif st not in k.read_only:
-            lines.append(f"            {st}_[i] = ({st_t}){st};")
-    lines.append("        }")
-    for st in k.write_only:
-        kind = "double" if st_t == "double" else "float"
-        lines.append(f"        mxopt_stream_{kind}({st}_ + b0, {st}_buf_, b1 - b0);")
-    if k.draws or streamed:
-        lines.append("        }")
-    for j, sm in enumerate(k.sums):
-        lines.append(f"        acc[(k * {len(k.sums)} + {j}) * stride + tid] = acc_{sm};")
-    if k.row_states:
-        lines.extend(f"        {st}_[r] = {st};" for st in k.row_states)
-        lines.append("        }")
+        lines += _one_pass(k, variant)
     lines.append("    }")
     if k.write_only:  # the streaming stores are visible before the call returns
         lines.append("    mxopt_stream_fence();")
@@ -367,6 +351,154 @@ def _function(k: Kernel, variant: str) -> str:
         lines.append(f"#undef {macro}")
     lines.append("}")
     return "\n".join(lines)
+
+
+def _final_stores(k: Kernel) -> tuple[str, ...]:
+    """The states the kernel's body stores: all but the read-only ones."""
+    return tuple(st for st in k.states if st not in k.read_only)
+
+
+def _element(k: Kernel, variant: str, body: str, store_weight: bool, stores) -> list[str]:
+    """The inside of an element loop over ``i``: loads, ``body``, the stores (then the
+    loop's closing brace)."""
+    T, _, _, gload, lstore, _ = _TYPES[variant]
+    st_t = k.state_storage or T
+    out = ["            T w = w_[i];"]
+    if k.reads_grad:
+        out.append(f"            T g = {gload.format('g_[i]')};")
+    for st in k.states:
+        load = "" if st in k.write_only else f" = (T){st}_[i]"
+        out.append(f"            T {st}{load};")
+    out.extend(f"            T {name} = {name}_[i - lo];" for name in k.scratch)
+    if k.draws:
+        out.append("            const T draw = (T)draws_[i - b0];")
+    out += ["            {", *_indent(body, "                "), "            }"]
+    if store_weight:
+        out.append("            w_[i] = w;")
+        if lstore is not None:
+            out.append(f"            wl_[i] = {lstore.format('w')};")
+    for st in stores:
+        if st in k.scratch:
+            out.append(f"            {st}_[i - lo] = {st};")
+        elif st in k.write_only:
+            out.append(f"            {st}_buf_[i - b0] = ({st_t}){st};")
+        else:
+            out.append(f"            {st}_[i] = ({st_t}){st};")
+    out.append("        }")
+    return out
+
+
+def _reduction(sums: tuple[str, ...]) -> str:
+    return f" reduction(+:{', '.join('acc_' + sm for sm in sums)})" if sums else ""
+
+
+def _row_pass(k: Kernel, variant: str) -> list[str]:
+    """A row kernel's loop over its rows: ``pre`` over the row, ``mid``, ``body`` over the
+    row again."""
+    if "cols" not in k.scalars or k.sums or k.draws or k.write_only:
+        raise ValueError(f"row kernel {k.name}: needs a 'cols' scalar; no sums, draws or streams")
+    gload = _TYPES[variant][3]
+    lines = [
+        f"        const int64_t cols_ = (int64_t)sk[{k.scalars.index('cols')}];",
+        "        const int64_t nrows_ = cols_ > 0 ? n[k] / cols_ : 0;",
+        "        #pragma omp for schedule(static) nowait",
+        "        for (int64_t r = 0; r < nrows_; ++r) {",
+        "        lo = r * cols_; hi = lo + cols_;",
+    ]
+    lines.extend(f"        T {st} = {st}_[r];" for st in k.row_states)
+    lines.extend(f"        double acc_{sm} = 0;" for sm in k.pre_sums)
+    lines.append(f"        #pragma omp simd{_reduction(k.pre_sums)}")  # vectorizes the sums
+    lines.append("        for (int64_t i = lo; i < hi; ++i) {")
+    lines.append("            T w = w_[i];")
+    if k.reads_grad:
+        lines.append(f"            T g = {gload.format('g_[i]')};")
+    lines += ["            (void)w;", "            {", *_indent(k.pre, "                ")]
+    lines += ["            }", "        }"]
+    lines += ["        {", *_indent(k.mid, "            "), "        }"]
+    lines.append("        #pragma omp simd")
+    lines.append("        for (int64_t i = lo; i < hi; ++i) {")
+    lines += _element(k, variant, k.body, k.writes_weight, _final_stores(k))
+    lines.extend(f"        {st}_[r] = {st};" for st in k.row_states)
+    lines.append("        }")
+    return lines
+
+
+def _one_pass(k: Kernel, variant: str) -> list[str]:
+    """The element loop over the thread's slice ``[lo, hi)`` of tensor ``k``: in blocks
+    when the kernel draws values or streams a state out."""
+    T = _TYPES[variant][0]
+    st_t = k.state_storage or T
+    lines = [f"        double acc_{sm} = 0;" for sm in k.sums]
+    blocked = bool(k.draws or k.write_only)
+    if k.draws:  # blocks of the slice: draw, then the element loop over the block
+        lines += _blocks("MXOPT_DRAW_BLOCK")
+        lines += ["        {", *_indent(k.draws, "            "), "        }"]
+    if k.write_only:  # blocks of the slice: the element loop, then the streaming stores
+        if k.draws or k.sums or set(k.write_only) - set(k.states):
+            raise ValueError(f"kernel {k.name}: write_only states need a plain kernel")
+        lines += _blocks("MXOPT_STREAM_BLOCK")
+    lines.append(f"        #pragma omp simd{_reduction(k.sums)}")
+    first = "b0; i < b1" if blocked else "lo; i < hi"
+    lines.append(f"        for (int64_t i = {first}; ++i) {{")
+    lines += _element(k, variant, k.body, k.writes_weight, _final_stores(k))
+    for st in k.write_only:
+        kind = "double" if st_t == "double" else "float"
+        lines.append(f"        mxopt_stream_{kind}({st}_ + b0, {st}_buf_, b1 - b0);")
+    if blocked:
+        lines.append("        }")
+    for j, sm in enumerate(k.sums):
+        lines.append(f"        acc[(k * {len(k.sums)} + {j}) * stride + tid] = acc_{sm};")
+    return lines
+
+
+def _multi_pass(k: Kernel, variant: str) -> list[str]:
+    """Every pass of a multi-pass kernel over the thread's slice of tensor ``k``; after
+    each earlier pass, the meeting of the threads, the tensor's sums and the pass's
+    ``then`` code."""
+    names = k.accumulators
+    plain = not (k.sums or k.draws or k.row_states or k.write_only)
+    if not plain or len(set(names)) != len(names) or set(k.scratch) & set(k.states):
+        raise ValueError(
+            f"multi-pass kernel {k.name}: no sums in its body, no draws, rows or streams, "
+            "distinct sum names, and scratch names that are not states"
+        )
+    lines = ["        mxopt_slice(n[k], tid, nth, &lo, &hi);"]
+    if k.scratch:  # this thread's buffers, after the sums: (tid * len(scratch) + j) * cap_
+        T = _TYPES[variant][0]
+        lines.append("        const int64_t cap_ = maxn_ / nth + 32;")
+        base = f"(T *)(acc + nt * {len(names)} * stride)"
+        for j, name in enumerate(k.scratch):
+            offset = f"((int64_t)tid * {len(k.scratch)} + {j}) * cap_"
+            lines.append(f"        {T} *restrict {name}_ = {base} + {offset};")
+    slot = 0  # index of the pass's first sum in `names`
+    passes = [*k.before, Pass(k.body)]
+    for number, ps in enumerate(passes):
+        last = number == len(passes) - 1
+        lines += [f"        /* pass {number + 1} of {len(passes)} */", "        {"]
+        lines.extend(f"        double acc_{sm} = 0;" for sm in ps.sums)
+        if ps.when:
+            lines.append(f"        if ({ps.when}) {{")
+        lines.append(f"        #pragma omp simd{_reduction(ps.sums)}")
+        lines.append("        for (int64_t i = lo; i < hi; ++i) {")
+        if last:
+            lines += _element(k, variant, ps.body, k.writes_weight, _final_stores(k))
+        else:
+            lines += _element(k, variant, ps.body, False, ps.stores)
+        if ps.when:
+            lines.append("        }")
+        for j, sm in enumerate(ps.sums, slot):
+            lines.append(f"        acc[(k * {len(names)} + {j}) * stride + tid] = acc_{sm};")
+        lines.append("        }")
+        if last:
+            break
+        lines.append("        #pragma omp barrier")
+        for j, sm in enumerate(ps.sums, slot):
+            partial = f"acc[(k * {len(names)} + {j}) * stride + t_]"
+            lines.append(f"        double sum_{sm} = 0;")
+            lines.append(f"        for (int t_ = 0; t_ < nth; ++t_) sum_{sm} += {partial};")
+        slot += len(ps.sums)
+        lines.extend(_indent(ps.then, "        "))
+    return lines
 
 
 def render(kernels: Iterable[Kernel]) -> str:

@@ -47,10 +47,10 @@ import torch
 from ...ndarray.ops._common import f32, in_dtype, in_dtype_all
 from ...ndarray.ops.multi import sum_sq_f32
 from ._ndclip import operator_clip_bound
-from .codegen import Kernel
+from .codegen import Kernel, Pass
 from .engine import FusedRule, Item, launch, register_rule, states_pair
 
-__all__ = ["LAMB_PHASE1", "LAMB_DIRECTION_F64", "LAMB_PHASE2", "RULE"]
+__all__ = ["LAMB", "LAMB_DIRECTION_F64", "LAMB_PHASE2", "RULE"]
 
 # clip is +inf when the operator does not clip (CLAMP is then the identity, NaN included;
 # a branch here would keep the loop from vectorizing well)
@@ -64,14 +64,34 @@ _DIRECTION = "T d = (float)((mean / c1) / (SQRT(var / c2) + epsilon) + w * wd);"
 _PHASE1_SCALARS = ("beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "c1", "c2",
                    "epsilon", "wd", "rescale", "clip")  # fmt: skip
 
-LAMB_PHASE1 = Kernel(
-    "lamb_phase1",
+# Per tensor, between the passes (float32, as ``lamb_multi_rule``): the norms from the
+# sums rounded to float32, the bounds (-1: off), the trust ratio and the adjusted rate.
+_TRUST = """
+const float w_norm_ = sqrtf((float)sum_w2), u_norm_ = sqrtf((float)sum_u2);
+float r1_ = w_norm_;
+if (lower >= 0 && r1_ < (float)lower) r1_ = (float)lower;
+if (upper >= 0 && r1_ > (float)upper) r1_ = (float)upper;
+const float ratio_ = (r1_ == 0.0f || u_norm_ == 0.0f) ? 1.0f : r1_ / u_norm_;
+const T lr_adj = (T)((float)lr * ratio_);
+"""
+
+LAMB = Kernel(
+    "lamb",
     states=("mean", "var"),
-    scalars=_PHASE1_SCALARS,
-    body=_MOMENTS + _DIRECTION + "\nacc_w2 += w * w;\nacc_u2 += d * d;",
-    sums=("w2", "u2"),
-    writes_weight=False,
-    variants=("f32", "f16", "bf16"),  # float64: LAMB_DIRECTION_F64
+    scalars=(*_PHASE1_SCALARS, "lr", "lower", "upper"),
+    exact=("lr", "lower", "upper"),
+    scratch=("u",),
+    before=(
+        Pass(
+            _MOMENTS + _DIRECTION + "\nu = d;\nacc_w2 += w * w;\nacc_u2 += d * d;",
+            sums=("w2", "u2"),
+            stores=("mean", "var", "u"),
+            then=_TRUST,
+        ),
+    ),
+    body="w = w - u * lr_adj;",
+    read_only=("mean", "var"),
+    variants=("f32", "f16", "bf16"),  # float64: LAMB_DIRECTION_F64, then LAMB_PHASE2
 )
 # float64 only: pass 1 storing u (for the reference's float32 running-sum norm)
 LAMB_DIRECTION_F64 = Kernel(
@@ -89,6 +109,7 @@ LAMB_PHASE2 = Kernel(
     body=_DIRECTION + "\nw = w - d * lr_adj;",
     reads_grad=False,
     read_only=("mean", "var"),
+    variants=("f64",),
 )
 
 
@@ -172,12 +193,13 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     phase1[:, 7] = in_dtype_all(wds, torch.float32)
     phase1[:, 8] = rescale
     phase1[:, 9] = clip
-    if variant == "f64":
-        sums = np.array(_f64_sums(items, phase1.tolist()), dtype=np.float64)
-    else:
-        acc = launch(LAMB_PHASE1, variant, items, phase1)
-        assert acc is not None
-        sums = acc.numpy()
+    if variant != "f64":  # one kernel: the rates between the passes are computed in C
+        lr32 = in_dtype_all(lrs, torch.float32)
+        bounds = (_bound(opt.lower_bound), _bound(opt.upper_bound))
+        table = np.concatenate([phase1, lr32[:, None], np.broadcast_to(bounds, (n, 2))], axis=1)
+        launch(LAMB, variant, items, table)
+        return
+    sums = np.array(_f64_sums(items, phase1.tolist()), dtype=np.float64)
     # float32 sums of squares -> float32 norms, as ``lamb_multi_rule`` takes them
     w_norm, u_norm = in_dtype_all(np.sqrt(in_dtype_all(sums, torch.float32)), torch.float32).T
     lower, upper = _bound(opt.lower_bound), _bound(opt.upper_bound)
@@ -196,7 +218,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,
-    kernels=(LAMB_PHASE1, LAMB_DIRECTION_F64, LAMB_PHASE2),
+    kernels=(LAMB, LAMB_DIRECTION_F64, LAMB_PHASE2),
     run=_run,
     sparse="dense",  # the reference densifies row-sparse gradients
     ordered=True,  # the count and the rate are read item by item

@@ -28,24 +28,17 @@ Row-sparse gradients are treated as dense ones, as on the reference path.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 from ...ndarray.ops._common import in_dtype, in_dtype_all
 from ._ndclip import clip_bound
-from .codegen import Kernel
+from .codegen import Kernel, Pass
 from .engine import FusedRule, Item, launch, register_rule, states_pair
 
-__all__ = ["LANS_GRAD_NORM", "LANS_MOMENTS", "LANS_APPLY", "RULE"]
-
-LANS_GRAD_NORM = Kernel(
-    "lans_grad_norm",
-    states=(),
-    scalars=("rescale",),
-    body="const T rg = g * rescale;\nacc_g2 += rg * rg;",
-    sums=("g2",),
-    writes_weight=False,
-)
+__all__ = ["LANS", "RULE"]
 
 # the normalized, clipped gradient (gnorm is 1 when the norm is 0: no division; clip
 # is +inf without clipping: CLAMP is then the identity, NaN included, and branch-free)
@@ -53,36 +46,69 @@ _G_HAT = """
 T gh = g * rescale;
 gh = CLAMP(gh / gnorm, clip);
 """
-_P_Q = """
-const T denom = SQRT(var / c2) + epsilon;
-const T p = FMA(w, wd, (mean / c1) / denom);
-const T q = FMA(w, wd, gh / denom);
-"""
-_SCALARS = ("rescale", "gnorm", "clip", "c1", "c2", "epsilon", "wd")
+_DENOM = "const T denom = SQRT(var / c2) + epsilon;"
+_P = "p = FMA(w, wd, (mean / c1) / denom);"
+_Q = "const T q = FMA(w, wd, gh / denom);"
 
-LANS_MOMENTS = Kernel(
-    "lans_moments",
+# Per tensor, after pass 1: the gradient's norm as torch returns it in ``T`` (1 if 0).
+_GRAD_NORM = """
+const T grad_norm_ = (T)sqrt(sum_g2);
+const T gnorm = grad_norm_ > 0 ? grad_norm_ : (T)1;
+"""
+# After pass 2: the trust ratios, in double from the ``T`` norms as ``_run`` computed
+# them in NumPy (the bounds are -inf/+inf when off), and the two rates in ``T``.
+_RATES = """
+double r1_ = (T)sqrt(sum_w2);
+if (r1_ < lower) r1_ = lower;
+if (r1_ > upper) r1_ = upper;
+const double p_norm_ = (T)sqrt(sum_p2), q_norm_ = (T)sqrt(sum_q2);
+const double p_trust_ = (r1_ == 0 || p_norm_ == 0) ? 1.0 : r1_ / p_norm_;
+const double q_trust_ = (r1_ == 0 || q_norm_ == 0) ? 1.0 : r1_ / q_norm_;
+const T a = (T)(lr * beta1_in * p_trust_);
+const T b = (T)(lr * (1.0 - beta1_in) * q_trust_);
+"""
+
+LANS = Kernel(
+    "lans",
     states=("mean", "var"),
-    scalars=(*_SCALARS, "beta1", "one_minus_beta1", "beta2", "one_minus_beta2"),
-    body=_G_HAT
-    + """
+    scalars=(
+        "rescale",
+        "clip",
+        "c1",
+        "c2",
+        "epsilon",
+        "wd",
+        "beta1",
+        "one_minus_beta1",
+        "beta2",
+        "one_minus_beta2",
+        "lr",
+        "beta1_in",
+        "lower",
+        "upper",
+    ),  # fmt: skip
+    exact=("lr", "beta1_in", "lower", "upper"),
+    scratch=("p",),
+    before=(
+        Pass("const T rg = g * rescale;\nacc_g2 += rg * rg;", sums=("g2",), then=_GRAD_NORM),
+        Pass(
+            _G_HAT
+            + """
 mean = FMA(gh, one_minus_beta1, mean * beta1);
 var = var * beta2 + one_minus_beta2 * gh * gh;
 """
-    + _P_Q
-    + """
+            + "\n".join((_DENOM, _P, _Q))
+            + """
 acc_w2 += w * w;
 acc_p2 += p * p;
 acc_q2 += q * q;
 """,
-    sums=("w2", "p2", "q2"),
-    writes_weight=False,
-)
-LANS_APPLY = Kernel(
-    "lans_apply",
-    states=("mean", "var"),
-    scalars=(*_SCALARS, "a", "b"),
-    body=_G_HAT + _P_Q + "w = w - FMA(q, b, p * a);",
+            sums=("w2", "p2", "q2"),
+            stores=("mean", "var", "p"),
+            then=_RATES,
+        ),
+    ),
+    body="\n".join((_G_HAT, _DENOM, _Q, "w = w - FMA(q, b, p * a);")),
     read_only=("mean", "var"),
 )
 
@@ -98,59 +124,35 @@ def _applies(opt) -> bool:
     )
 
 
-def _norm(sum_sq: np.ndarray, ctype: torch.dtype) -> np.ndarray:
-    """Norms from double sums of squares, as torch returns them in ``ctype``."""
-    return in_dtype_all(np.sqrt(sum_sq), ctype)
-
-
-def _trust(r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):  # (zeros are replaced)
-        return np.where((r1 == 0.0) | (r2 == 0.0), 1.0, r1 / r2)
-
-
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
-    """The per-tensor scalars are computed for all items at once, in float64 NumPy arrays
-    with the reference's operations and roundings (IEEE: the same results as Python
-    floats)."""
+    """One kernel call: the per-tensor scalars the passes start from, for all items at
+    once in float64 NumPy arrays rounded as the reference rounds them; the norms and the
+    trust ratios are computed between the passes, in C, with the same operations."""
     n, b1, b2 = len(items), opt.beta1, opt.beta2
-    rescale = in_dtype(opt.rescale_grad, ctype)
-    betas = [in_dtype(x, ctype) for x in (b1, 1.0 - b1, b2, 1.0 - b2)]
-    g2 = launch(LANS_GRAD_NORM, variant, items, np.full((n, 1), rescale))
-    assert g2 is not None
     counts = opt._index_update_count
     ts = [counts[item.index] for item in items]
     corrections = {t: (in_dtype(1.0 - b1**t, ctype), in_dtype(1.0 - b2**t, ctype)) for t in set(ts)}
-    gnorm = _norm(g2.numpy()[:, 0], ctype)
-    wd = in_dtype_all([item.wd for item in items], ctype)
-    common = np.empty((n, 7))
-    common[:, 0] = rescale
-    common[:, 1] = np.where(gnorm > 0.0, gnorm, 1.0)
-    common[:, 2] = clip_bound(opt.clip_gradient)
+    table = np.empty((n, len(LANS.scalars)))
+    table[:, 0] = in_dtype(opt.rescale_grad, ctype)
+    table[:, 1] = clip_bound(opt.clip_gradient)
     if len(corrections) == 1:  # (the usual case: one count for all)
-        common[:, 3:5] = corrections[ts[0]]
+        table[:, 2:4] = corrections[ts[0]]
     else:
-        common[:, 3:5] = [corrections[t] for t in ts]
-    common[:, 5] = in_dtype(opt.epsilon, ctype)
-    common[:, 6] = wd
-    moments = np.concatenate([common, np.broadcast_to(betas, (n, 4))], axis=1)
-    acc = launch(LANS_MOMENTS, variant, items, moments)
-    assert acc is not None
-    sums = acc.numpy()
-    r1 = _norm(sums[:, 0], ctype)
-    if opt.lower_bound is not None:
-        r1 = np.maximum(r1, opt.lower_bound)
-    if opt.upper_bound is not None:
-        r1 = np.minimum(r1, opt.upper_bound)
-    lr = np.array([item.lr for item in items], dtype=np.float64)
-    a = in_dtype_all(lr * b1 * _trust(r1, _norm(sums[:, 1], ctype)), ctype)
-    b = in_dtype_all(lr * (1.0 - b1) * _trust(r1, _norm(sums[:, 2], ctype)), ctype)
-    launch(LANS_APPLY, variant, items, np.concatenate([common, a[:, None], b[:, None]], axis=1))
+        table[:, 2:4] = [corrections[t] for t in ts]
+    table[:, 4] = in_dtype(opt.epsilon, ctype)
+    table[:, 5] = in_dtype_all([item.wd for item in items], ctype)
+    table[:, 6:10] = [in_dtype(x, ctype) for x in (b1, 1.0 - b1, b2, 1.0 - b2)]
+    table[:, 10] = [item.lr for item in items]
+    table[:, 11] = b1
+    table[:, 12] = -math.inf if opt.lower_bound is None else opt.lower_bound
+    table[:, 13] = math.inf if opt.upper_bound is None else opt.upper_bound
+    launch(LANS, variant, items, table)
 
 
 RULE = FusedRule(
     applies=_applies,
     states_of=states_pair,
-    kernels=(LANS_GRAD_NORM, LANS_MOMENTS, LANS_APPLY),
+    kernels=(LANS,),
     run=_run,
     sparse="dense",  # the reference densifies row-sparse gradients
 )

@@ -44,36 +44,71 @@ import torch
 
 from ...ndarray.ops._common import f32, in_dtype_all
 from ...ndarray.ops.multi import sum_sq_f32
-from .codegen import Kernel
+from .codegen import Kernel, Pass
 from .engine import FusedRule, Item, launch, optional_state, register_rule
 from .sgd import SCALED_STEP
 
-__all__ = ["LARS_NORMS", "LARS_SGD", "LARS_SGD_MOM", "RULE"]
-
-LARS_NORMS = Kernel(
-    "lars_norms",
-    states=(),
-    scalars=(),
-    body="acc_w2 += w * w;\nacc_g2 += g * g;",
-    sums=("w2", "g2"),
-    writes_weight=False,
-    variants=("f32", "f16", "bf16"),  # float64 keeps the reference's sums (see above)
-)
+__all__ = ["LARS", "LARS_MOM", "LARS_SGD", "LARS_SGD_MOM", "RULE"]
 
 # MXNet's multi-SGD kernel: lr * clip(r * g) when clipping, else (lr * r) * g; the
 # weight-decay product is rounded on its own (no fused multiply-add).
+_PLAIN = SCALED_STEP + "\nw = w + (w * -lr_wd - step);"
+_MOMENTUM = SCALED_STEP + "\nmom = (mom * momentum - w * lr_wd) - step;\nw = w + mom;"
 
+# Per tensor, between the passes, in float32 as ``multi_lars`` and ``_run`` compute it.
+_RATES = """
+float lr_f_ = (float)lr_in;
+if (use_norm != 0) {
+    const float w2_ = (float)sum_w2, g2_ = (float)sum_g2;
+    const float w_norm_ = sqrtf(w2_), g_norm_ = sqrtf(g2_);
+    if (w_norm_ > 0 && g2_ > 0)
+        lr_f_ = (float)lr_in * (float)eta * w_norm_
+                / (g_norm_ * (float)rescale + (float)wd * w_norm_ + (float)eps);
+}
+const T lr = (T)lr_f_;
+const T lr_rescale = (T)(lr_f_ * (float)rescale);
+const T lr_wd = (T)(lr_f_ * (float)wd);
+"""
+_NORMS = Pass(
+    "acc_w2 += w * w;\nacc_g2 += g * g;", sums=("w2", "g2"), then=_RATES, when="use_norm != 0"
+)
+_TWO_PASS_SCALARS = ("use_norm", "lr_in", "eta", "eps", "wd", "rescale", "clip", "momentum")
+_EXACT = ("use_norm", "lr_in", "eta", "eps", "wd")
+
+# float32 and float16/bfloat16 (float32 master copies): the norms and the step in one
+# kernel, tensor by tensor (the rates are computed in C between the passes)
+LARS = Kernel(
+    "lars",
+    states=(),
+    scalars=_TWO_PASS_SCALARS,
+    exact=_EXACT,
+    before=(_NORMS,),
+    body=_PLAIN,
+    variants=("f32", "f16", "bf16"),
+)
+LARS_MOM = Kernel(
+    "lars_mom",
+    states=("mom",),
+    scalars=_TWO_PASS_SCALARS,
+    exact=_EXACT,
+    before=(_NORMS,),
+    body=_MOMENTUM,
+    variants=("f32", "f16", "bf16"),
+)
+# float64: the step alone, after the reference's norms (see the docstring)
 LARS_SGD = Kernel(
     "lars_sgd",
     states=(),
     scalars=("lr", "lr_rescale", "lr_wd", "rescale", "clip"),
-    body=SCALED_STEP + "\nw = w + (w * -lr_wd - step);",
+    body=_PLAIN,
+    variants=("f64",),
 )
 LARS_SGD_MOM = Kernel(
     "lars_sgd_mom",
     states=("mom",),
     scalars=("lr", "lr_rescale", "lr_wd", "rescale", "clip", "momentum"),
-    body=SCALED_STEP + "\nmom = (mom * momentum - w * lr_wd) - step;\nw = w + mom;",
+    body=_MOMENTUM,
+    variants=("f64",),
 )
 
 
@@ -90,23 +125,15 @@ def _applies(opt) -> bool:
     )
 
 
-def _sums_of_squares(items: Sequence[Item], variant: str) -> np.ndarray:
-    """``(sum w^2, sum g^2)`` per item, as the float32 values ``multi_lars`` receives."""
-    if variant == "f64":  # the reference's exact float32 running sum (see the docstring)
-        return np.array([(sum_sq_f32(it.w), sum_sq_f32(it.g)) for it in items], np.float32)
-    sums = launch(LARS_NORMS, variant, items, [()] * len(items))
-    assert sums is not None
-    return sums.numpy().astype(np.float32)  # (round to nearest, as f32())
-
-
-def _layer_lrs(opt, items: Sequence[Item], variant: str) -> np.ndarray:
-    """Every item's float32 learning rate after the LARS scaling (``multi_lars``)."""
+def _layer_lrs(opt, items: Sequence[Item]) -> np.ndarray:
+    """float64 weights: every item's float32 learning rate after the LARS scaling
+    (``multi_lars``), from the reference's float32 running sums."""
     lrs = np.array([it.lr for it in items], dtype=np.float32)
     picked = np.flatnonzero([opt._uses_lars(it.index) for it in items])
     if not picked.size:
         return lrs
     chosen = [items[k] for k in picked]
-    sq = _sums_of_squares(chosen, variant)
+    sq = np.array([(sum_sq_f32(it.w), sum_sq_f32(it.g)) for it in chosen], np.float32)
     lr = lrs[picked]
     wd = np.array([it.wd for it in chosen], dtype=np.float32)
     eta, eps, r = (np.float32(f32(v)) for v in (opt.eta, opt.eps, opt.rescale_grad))
@@ -120,18 +147,31 @@ def _layer_lrs(opt, items: Sequence[Item], variant: str) -> np.ndarray:
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     """The scalars of all items at once, with ``preloaded_multi_sgd*``'s roundings: float32
     rate tensors, so ``lr * wd`` is a float32 product and ``lr * rescale`` is rounded to
-    the weight's type (the same IEEE operations as per-item Python floats)."""
+    the weight's type (the same IEEE operations as per-item Python floats). float32 and
+    multi-precision buckets compute the rates in the kernel, from the same float32
+    inputs; float64 ones here."""
     hyper = opt._hyper()
-    r, clip = f32(hyper["rescale_grad"]), f32(hyper["clip_gradient"])
-    lr = _layer_lrs(opt, items, variant).astype(np.float64)
+    r, clip = (f32(hyper[k]) for k in ("rescale_grad", "clip_gradient"))
+    momentum = f32(hyper.get("momentum", 0.0))
     wd = in_dtype_all([it.wd for it in items], torch.float32)
-    table = np.empty((len(items), len(LARS_SGD_MOM.scalars)))
-    table[:, 0] = lr
-    table[:, 1] = in_dtype_all(lr * r, ctype)
-    table[:, 2] = in_dtype_all(lr * wd, torch.float32)
-    table[:, 3:] = (r, clip, f32(hyper.get("momentum", 0.0)))
     with_mom = np.array([bool(it.states) for it in items])
-    for kernel, mask in ((LARS_SGD, ~with_mom), (LARS_SGD_MOM, with_mom)):
+    if variant == "f64":
+        lr = _layer_lrs(opt, items).astype(np.float64)
+        table = np.empty((len(items), len(LARS_SGD_MOM.scalars)))
+        table[:, 0] = lr
+        table[:, 1] = in_dtype_all(lr * r, ctype)
+        table[:, 2] = in_dtype_all(lr * wd, torch.float32)
+        table[:, 3:] = (r, clip, momentum)
+        kernels = (LARS_SGD, LARS_SGD_MOM)
+    else:
+        table = np.empty((len(items), len(_TWO_PASS_SCALARS)))
+        table[:, 0] = [opt._uses_lars(it.index) for it in items]
+        table[:, 1] = in_dtype_all([it.lr for it in items], torch.float32)
+        table[:, 2:4] = (f32(opt.eta), f32(opt.eps))
+        table[:, 4] = wd
+        table[:, 5:] = (r, clip, momentum)
+        kernels = (LARS, LARS_MOM)
+    for kernel, mask in zip(kernels, (~with_mom, with_mom)):
         if mask.any():
             rows = np.flatnonzero(mask)
             launch(kernel, variant, [items[k] for k in rows], table[rows, : len(kernel.scalars)])
@@ -140,7 +180,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
 RULE = FusedRule(
     applies=_applies,
     states_of=optional_state,
-    kernels=(LARS_NORMS, LARS_SGD, LARS_SGD_MOM),
+    kernels=(LARS, LARS_MOM, LARS_SGD, LARS_SGD_MOM),
     run=_run,
 )
 register_rule("lars", RULE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -50,6 +51,9 @@ class Item(NamedTuple):
 # Memos, keyed with the compiler and cache settings (``_settings()``) they were built under.
 _libraries: dict[tuple, ctypes.CDLL] = {}  # (kernel names, variant, *settings) -> library
 _functions: dict[tuple, Any] = {}  # (kernel name, variant, *settings) -> C function
+# Per Python thread (kernels release the GIL): the buffer of the kernels' partial sums
+# and multi-pass scratch, kept and grown to the largest call (see ``_work_buffer``).
+_work = threading.local()
 
 
 def _settings() -> tuple[str | None, str | None]:
@@ -105,19 +109,45 @@ def call(kernel: Kernel, variant: str, nt: int, ptrs, numels, scalars) -> torch.
     """One C call over ``nt`` tensors from flat tables (``array``s or int64/float64 tensors):
     ``ptrs`` (:func:`~.codegen.pointer_count` addresses per tensor), ``numels`` and
     ``scalars`` (``len(kernel.scalars)`` per tensor, at least one). Returns the per-tensor
-    sums (``[nt, len(kernel.sums)]`` float64) when the kernel has any."""
+    sums (``[nt, len(kernel.accumulators)]`` float64) when the kernel has any."""
     fn = function(kernel, variant)
-    acc = None
-    if kernel.sums:
-        acc = torch.zeros((nt, len(kernel.sums), fn.max_threads()), dtype=torch.float64)
+    acc = buffer = None
+    if kernel.accumulators or kernel.scratch:
+        threads = fn.max_threads()
+        sums = nt * len(kernel.accumulators) * threads
+        buffer = _work_buffer(sums + _scratch_doubles(kernel, variant, numels, threads))
+        acc = buffer[:sums].view(nt, len(kernel.accumulators), threads)
+        acc.zero_()
     fn(
         nt,
         _address(ptrs),
         _address(numels),
         _address(scalars),
-        acc.data_ptr() if acc is not None else None,
+        buffer.data_ptr() if buffer is not None else None,
     )
-    return acc.sum(dim=2) if acc is not None else None
+    return acc.sum(dim=2) if kernel.accumulators else None
+
+
+def _work_buffer(doubles: int) -> torch.Tensor:
+    """``doubles`` float64 elements of this thread's work buffer, reallocated only when a
+    call needs more: a fresh buffer of a large tensor's size would cost its page faults on
+    every step (it is one tensor's worth of scratch, kept between steps)."""
+    buffer = getattr(_work, "buffer", None)
+    if buffer is None or buffer.numel() < doubles:
+        _work.buffer = None  # (freed before the larger one is allocated)
+        buffer = _work.buffer = torch.empty(doubles, dtype=torch.float64)
+    return buffer[:doubles]
+
+
+def _scratch_doubles(kernel: Kernel, variant: str, numels, threads: int) -> int:
+    """The size, in doubles, of a multi-pass kernel's scratch buffers (see
+    :attr:`~.codegen.Kernel.scratch`): per name, the call's largest tensor plus 32
+    elements per thread (each thread's share, rounded up), in the compute type."""
+    if not kernel.scratch:
+        return 0
+    top = int(numels.max()) if isinstance(numels, torch.Tensor) else max(numels, default=0)
+    elements = len(kernel.scratch) * (top + 32 * threads)
+    return elements if variant == "f64" else (elements + 1) // 2
 
 
 def _address(table) -> int:
@@ -282,7 +312,7 @@ def launch(
     for dense items a float64 tensor or NumPy array ``[len(items), len(kernel.scalars)]``);
     ``states(item)`` picks the item's tensors for ``kernel.states`` (default: all of
     ``item.states``, or none for a kernel without states). Returns the per-item sums
-    (``[len(items), len(kernel.sums)]`` float64) when the kernel has any.
+    (``[len(items), len(kernel.accumulators)]`` float64) when the kernel has any.
     """
     if states is not None:
         pick = states
@@ -315,7 +345,7 @@ def launch(
             numels.append(item.w.numel())
             flat_scalars += sc or (0.0,)
             continue
-        if kernel.sums:
+        if kernel.accumulators:
             raise ValueError(f"{kernel.name}: sums over row-sparse items are not supported")
         blocks.append(_pointer_rows(kernel, item, chosen, with_low))
     if blocks:  # sparse rows go after the dense tensors, each row its own "tensor"
