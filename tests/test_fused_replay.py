@@ -296,3 +296,23 @@ def test_a_subclassed_updater_takes_the_full_path() -> None:
     for _ in range(3):
         updater(list(range(len(weights))), _grads(gen), weights)
     assert Logged.calls == 3
+
+
+def test_group_adagrad_replays_and_still_refuses_weight_decay() -> None:
+    """GroupAdaGrad's own check (no weight decay) runs on the Updater's steady steps too,
+    before anything is counted or changed."""
+    updater, weights, gen = _setup("groupadagrad", learning_rate=0.1)
+    idx = list(range(len(weights)))
+    count = _Count()
+    for _ in range(3):
+        updater(idx, _grads(gen), weights)
+    assert count.n == 2
+    before = [w.clone() for w in weights]
+    states = [updater.states[i].clone() for i in idx]
+    counts = dict(updater.optimizer._index_update_count)
+    updater.optimizer.wd = 0.01  # (an effective wd of 0.01 for every parameter)
+    with pytest.raises(ValueError, match="wd must be 0"):
+        updater(idx, _grads(gen), weights)
+    assert all(torch.equal(a, b) for a, b in zip(before, weights))
+    assert all(torch.equal(a, updater.states[i]) for i, a in zip(idx, states))
+    assert updater.optimizer._index_update_count == counts

@@ -9,7 +9,7 @@ from ..ndarray.ops._common import clip_like_ndarray, in_dtype
 from ..ndarray.ops.group_adagrad import group_adagrad_rule, group_adagrad_update
 from ._checks import check_range
 from ._common import fused_clip
-from .optimizer import Optimizer, _as_batch, register
+from .optimizer import Optimizer, register
 
 __all__ = ["GroupAdaGrad"]
 
@@ -66,11 +66,7 @@ class GroupAdaGrad(Optimizer):
         _check_2d(weight)
         return torch.zeros((weight.shape[0], 1), dtype=weight.dtype, device=weight.device)
 
-    def _apply(
-        self, index, weight, grad, state, multi_precision: bool, checked: bool = False
-    ) -> None:
-        # checked here, before the base class counts the update
-        indices, weights, _, _ = _as_batch(index, weight, grad, state)
+    def _check_batch(self, indices: list, weights: list) -> None:
         for i, w, wd in zip(indices, weights, self._get_wds(indices)):
             if isinstance(w, torch.Tensor):
                 _check_2d(w)
@@ -79,7 +75,6 @@ class GroupAdaGrad(Optimizer):
                     f"wd must be 0: GroupAdaGrad has no weight decay, but parameter {i!r} has "
                     f"an effective wd of {wd} (wd x wd_mult)"
                 )
-        super()._apply(index, weight, grad, state, multi_precision, checked)
 
     _fused_rule = "groupadagrad"  # fast path: optimizer/fused/group_adagrad.py
 

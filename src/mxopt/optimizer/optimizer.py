@@ -414,6 +414,7 @@ class Optimizer:
         self, index, weight, grad, state, multi_precision: bool, checked: bool = False
     ) -> None:
         indices, weights, grads, states = _as_batch(index, weight, grad, state)
+        self._check_batch(indices, weights)
         if not checked:
             check_pairs(weights, grads)
         if multi_precision:
@@ -431,6 +432,10 @@ class Optimizer:
             self._step_multi_precision(indices, weights, grads, states, lrs, wds)
         else:
             self._step(indices, weights, grads, states, lrs, wds)
+
+    def _check_batch(self, indices: list, weights: list) -> None:
+        """A rule's own checks of a call's parameters, made before anything is counted or
+        changed (on every path, the ``Updater``'s replayed steps included); none here."""
 
     # Name of the fused fast-path rule (optimizer/fused/) this class's ``_step`` matches.
     _fused_rule: ClassVar[str | None] = None

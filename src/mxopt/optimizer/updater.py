@@ -107,6 +107,7 @@ class Updater:
                 opt._update_count(indices)
             return opt._get_lrs(indices), opt._get_wds(indices)
 
+        opt._check_batch(indices, weights)  # (raises as the full path would, first)
         current = list(map(states.__getitem__, indices))
         return fused.replay_step(opt, indices, weights, grads, current, bookkeeping)
 
