@@ -26,14 +26,13 @@ with a ``clip`` bound for the NDArray clipping expression (:mod:`._ndclip`).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+import numpy as np
 import torch
 
-from ...ndarray.ops._common import f32, in_dtype
+from ...ndarray.ops._common import f32, in_dtype, in_dtype_all
 from ._ndclip import nd_clip, nd_clip_bound, operator_clip_bound
 from .codegen import Kernel
-from .engine import FusedRule, Item, register_rule, single_state
+from .engine import FusedRule, Item, launch, register_rule, single_state
 
 __all__ = ["GROUP_ADAGRAD", "GROUP_ADAGRAD_COLUMN", "RULE"]
 
@@ -75,51 +74,39 @@ def _applies(opt) -> bool:
     )
 
 
-@lru_cache(maxsize=256)
-def _dense_scalars(
-    lr: float, eps: float, rescale: float, clip: float | None, cols: int, ctype: torch.dtype
-) -> tuple[float, ...]:
-    """The Python optimizer's dense rule: ``in_dtype`` scalars, NDArray clipping."""
-    return (
-        in_dtype(lr, ctype),
-        in_dtype(eps, ctype),
-        in_dtype(rescale, ctype),
-        nd_clip_bound(clip),
-        float(cols),
-    )
+def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
+    """The scalars of all items at once (NumPy, the same roundings as per-item Python
+    floats), then one launch per kernel: one-column weights take the element-wise one.
 
-
-@lru_cache(maxsize=256)
-def _sparse_scalars(
-    lr: float, eps: float, rescale: float, clip: float, cols: int
-) -> tuple[float, ...]:
-    """The operator's rule: ``f32`` scalars, ``clip`` from :func:`operator_clip_bound`."""
-    return f32(lr), f32(eps), f32(rescale), clip, float(cols)
-
-
-def _columns(item: Item) -> int:
-    return item.w.shape[1]
-
-
-def _plan(opt, item: Item, ctype: torch.dtype):
-    cols = item.w.shape[1]
-    if item.sparse:  # the operator's rule; dense gradients follow the optimizer's
-        clip = operator_clip_bound(opt.clip_gradient)
-        scalars = _sparse_scalars(item.lr, opt.float_stable_eps, opt.rescale_grad, clip, cols)
-    else:
-        scalars = _dense_scalars(
-            item.lr, opt.float_stable_eps, opt.rescale_grad, opt.clip_gradient, cols, ctype
-        )
-    return (GROUP_ADAGRAD_COLUMN if cols == 1 else GROUP_ADAGRAD), scalars
+    Dense gradients follow the Python optimizer (``in_dtype`` scalars, NDArray clipping),
+    row-sparse ones the operator (``f32`` scalars, ``clip`` from
+    :func:`operator_clip_bound`)."""
+    n = len(items)
+    cols = np.array([item.w.shape[1] for item in items], dtype=np.float64)
+    table = np.empty((n, len(GROUP_ADAGRAD.scalars)))
+    table[:, 0] = in_dtype_all([item.lr for item in items], ctype)
+    table[:, 1] = in_dtype(opt.float_stable_eps, ctype)
+    table[:, 2] = in_dtype(opt.rescale_grad, ctype)
+    table[:, 3] = nd_clip_bound(opt.clip_gradient)
+    table[:, 4] = cols
+    sparse = np.flatnonzero([item.sparse for item in items])
+    if sparse.size:  # the operator's rule
+        table[sparse, 0] = in_dtype_all([items[k].lr for k in sparse], torch.float32)
+        table[sparse, 1:4] = (f32(opt.float_stable_eps), f32(opt.rescale_grad),
+                              operator_clip_bound(opt.clip_gradient))  # fmt: skip
+    for kernel, mask in ((GROUP_ADAGRAD_COLUMN, cols == 1), (GROUP_ADAGRAD, cols != 1)):
+        if mask.any():
+            rows = np.flatnonzero(mask)
+            scalars = table[rows].tolist() if sparse.size else table[rows]  # (see launch)
+            launch(kernel, variant, [items[k] for k in rows], scalars)
 
 
 RULE = FusedRule(
     applies=_applies,
     states_of=single_state,
     kernels=(GROUP_ADAGRAD, GROUP_ADAGRAD_COLUMN),
-    plan=_plan,
+    run=_run,
     sparse="lazy",  # the operator updates only the gradient's rows
     rows=True,
-    plan_key=_columns,  # the scalars depend on the weight's column count
 )
 register_rule("groupadagrad", RULE)
