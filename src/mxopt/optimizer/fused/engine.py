@@ -95,8 +95,12 @@ class FusedRule:
       into ``(float32 master, inner state)`` (default: by ``opt._master_position``).
     * ``kernels``: every kernel the rule launches.
     * ``plan(opt, item, ctype)``: for one-pass rules, the kernel and its scalars for one
-      item, rounded for the compute type ``ctype``. Rules with several passes (norms)
-      give ``run(opt, items, ctype, variant)`` instead and call :func:`launch`.
+      item, rounded for the compute type ``ctype``. It must depend only on the item's lr,
+      wd, update count, number of states, and whether its gradient came row-sparse, and
+      change nothing: the engine calls it once per distinct combination. Rules with
+      several passes (norms), or whose scalars depend on more of the item (GroupAdaGrad's
+      column count), give ``run(opt, items, ctype, variant)`` instead and call
+      :func:`launch`.
     * ``sparse`` (a mode, or ``sparse(opt)`` giving one): what a row-sparse gradient means:
       ``"lazy"`` (update only its rows), ``"dense"`` (a dense gradient with zero rows) or
       ``"reference"`` (leave it to the reference path).
@@ -115,11 +119,6 @@ class FusedRule:
     # Rules whose result depends on the order of the items (Nadam's shared schedule,
     # SGLD's noise stream) run fused only when the whole call is one bucket.
     ordered: bool = False
-    # ``plan`` depends only on the item's lr, wd, update count, number of states and
-    # whether its gradient came row-sparse (and on ``plan_key(item)`` where given: what
-    # else of the item it reads), and changes nothing: the engine calls it once per
-    # distinct combination.
-    plan_key: Callable[[Item], Any] | None = None
     # The dtype of every state tensor when it is not the weight's (``Test``'s float32
     # copy); its kernels store the states as that type (``Kernel.state_storage``).
     state_dtype: torch.dtype | None = None
@@ -376,7 +375,6 @@ def _run_planned(
         key = (
             item.lr, item.wd, counts.get(item.index), len(item.states),
             item.rows is None, item.sparse, item.low is None,
-            rule.plan_key(item) if rule.plan_key is not None else None,
         )  # fmt: skip
         planned = memo.get(key)
         if planned is None:

@@ -303,7 +303,7 @@ def _run(opt, rule, layout: Layout, hit, indices, weights, grads, states, lrs, w
     stats["replays"] += 1
     gptrs, flat = hit
     ctype = layout.ctype
-    if rule.plan is not None and rule.plan_key is None:
+    if rule.plan is not None:
         args = (indices, weights, grads, states, lrs, wds, gptrs, flat, ctype)
         if _run_table(opt, rule, layout, *args):
             bump_versions(list(weights) + flat)
