@@ -384,3 +384,6 @@ def test_multi_pass_kernel_rejects_what_it_cannot_run() -> None:
     bad = Kernel("bad", states=("u",), scalars=(), body="", scratch=("u",), before=(Pass(""),))
     with pytest.raises(ValueError, match="multi-pass kernel bad"):
         render([bad])
+    one_pass = Kernel("one", states=(), scalars=(), body="", scratch=("u",))
+    with pytest.raises(ValueError, match="scratch values need earlier passes"):
+        render([one_pass])

@@ -336,6 +336,8 @@ def _function(k: Kernel, variant: str) -> str:
         else:
             lines.append(f"        const T {sc} = (T)sk[{j}];")
     lines.append("        int64_t lo, hi;")
+    if k.scratch and not k.before:
+        raise ValueError(f"kernel {k.name}: scratch values need earlier passes")
     if k.before:
         lines += _multi_pass(k, variant)
     elif k.row_states:

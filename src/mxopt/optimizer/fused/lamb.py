@@ -21,14 +21,21 @@ reads :math:`w, m, v`, derives the same :math:`u` again and writes
     w \leftarrow w - u\cdot\mathrm{f32}(\eta\tau)
 
 (and the float16/bfloat16 copy under multi-precision, whose float32 master copy is
-authoritative, as on the reference path). 40 bytes per parameter.
+authoritative, as on the reference path).
+
+float32 and multi-precision buckets run both passes in one kernel call, tensor by tensor
+(:class:`.codegen.Pass`), with :math:`\tau` and :math:`\mathrm{f32}(\eta\tau)` computed
+in C between them (the same float32 operations). Pass 1 also stores :math:`u` in the
+kernel's scratch buffer (one value per element of the call's largest tensor), so pass 2
+only reads :math:`w, u` and writes :math:`w`: no division left. 40 bytes per parameter
+when every pass goes to memory, 28 when a thread's slice of the tensor stays in cache.
 
 Norms: float32 and multi-precision buckets take them from pass 1's sums, accumulated in
 double (more accurate than the reference's element-by-element float32 running sum, which
 reproduces MXNet's CPU kernel; they differ by float32 rounding). float64 weights keep the
 reference's exact emulation (:func:`~mxopt.ndarray.ops.multi.sum_sq_f32`), which the
-float64 golden fixtures check to 1e-11: their pass 1 also stores :math:`u` in one
-scratch tensor, reused from tensor to tensor.
+float64 golden fixtures check to 1e-11: they run the two passes as two launches per
+tensor, the first storing :math:`u` in one scratch tensor, reused from tensor to tensor.
 
 The count and the rate are taken per parameter in order (count, then ``lr``/``wd``),
 as ``LAMB`` does, so the rule is ``ordered``: a call that would split into several

@@ -21,7 +21,11 @@ and pass 2 is MXNet's multi-SGD kernel rule with that rate:
     \text{momentum:}\quad m \leftarrow (\mu m - \eta'\lambda w) - \eta'\,\mathrm{clip}(r g),
     \ w \leftarrow w + m
 
-28 bytes per parameter with momentum (pass 1 reads 8, pass 2 moves 20).
+float32 and float16/bfloat16 buckets run both passes in one kernel call, tensor by
+tensor (:class:`.codegen.Pass`): pass 2 of a tensor finds in cache what pass 1 read of
+it, and :math:`\eta'` is computed in C between the passes, with the same float32
+operations. With momentum, 28 bytes per parameter when every pass goes to memory (pass 1
+reads 8, pass 2 moves 20), 20 when a thread's slice of the tensor stays in cache.
 
 Norms: float32 and float16/bfloat16 (float32 master copies) buckets take the sums from
 pass 1, accumulated in double, so they are *more* accurate than the reference's
