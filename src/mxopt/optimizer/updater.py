@@ -82,8 +82,9 @@ class Updater:
         """A steady training step on the fast path's remembered layout (see
         ``optimizer/fused/replay.py``): the pair, state and device checks of the full path
         below are made by matching the layout, then the counts and rates are taken and the
-        kernels run. ``False``, with nothing checked and nothing changed, whenever the call
-        is not exactly such a step; the full path then runs (and raises what it raises)."""
+        kernels run (after the optimizer's own ``_check_batch``, which may raise before
+        anything changes). ``False``, with nothing changed, whenever the call is not
+        exactly such a step; the full path then runs (and raises what it raises)."""
         opt = self.optimizer
         cls = type(opt)
         states = self.states
@@ -103,11 +104,11 @@ class Updater:
             return False
 
         def bookkeeping() -> tuple[list[float], list[float]]:
+            opt._check_batch(indices, weights)  # (as ``_apply`` does first)
             if opt._counts_updates:
                 opt._update_count(indices)
             return opt._get_lrs(indices), opt._get_wds(indices)
 
-        opt._check_batch(indices, weights)  # (raises as the full path would, first)
         current = list(map(states.__getitem__, indices))
         return fused.replay_step(opt, indices, weights, grads, current, bookkeeping)
 

@@ -97,8 +97,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     for kernel, mask in ((GROUP_ADAGRAD_COLUMN, cols == 1), (GROUP_ADAGRAD, cols != 1)):
         if mask.any():
             rows = np.flatnonzero(mask)
-            scalars = table[rows].tolist() if sparse.size else table[rows]  # (see launch)
-            launch(kernel, variant, [items[k] for k in rows], scalars)
+            launch(kernel, variant, [items[k] for k in rows], table[rows])
 
 
 RULE = FusedRule(

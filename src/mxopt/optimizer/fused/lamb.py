@@ -200,16 +200,15 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     phase1[:, 7] = in_dtype_all(wds, torch.float32)
     phase1[:, 8] = rescale
     phase1[:, 9] = clip
+    lr32 = in_dtype_all(lrs, torch.float32)
+    lower, upper = _bound(opt.lower_bound), _bound(opt.upper_bound)
     if variant != "f64":  # one kernel: the rates between the passes are computed in C
-        lr32 = in_dtype_all(lrs, torch.float32)
-        bounds = (_bound(opt.lower_bound), _bound(opt.upper_bound))
-        table = np.concatenate([phase1, lr32[:, None], np.broadcast_to(bounds, (n, 2))], axis=1)
-        launch(LAMB, variant, items, table)
+        bounds = np.broadcast_to((lower, upper), (n, 2))
+        launch(LAMB, variant, items, np.concatenate([phase1, lr32[:, None], bounds], axis=1))
         return
     sums = np.array(_f64_sums(items, phase1.tolist()), dtype=np.float64)
     # float32 sums of squares -> float32 norms, as ``lamb_multi_rule`` takes them
     w_norm, u_norm = in_dtype_all(np.sqrt(in_dtype_all(sums, torch.float32)), torch.float32).T
-    lower, upper = _bound(opt.lower_bound), _bound(opt.upper_bound)
     if lower >= 0:
         w_norm = np.maximum(w_norm, lower)
     if upper >= 0:
@@ -217,7 +216,7 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):  # (zeros are replaced below)
         ratio = in_dtype_all(w_norm / u_norm, torch.float32)
     ratio = np.where((w_norm == 0.0) | (u_norm == 0.0), 1.0, ratio)
-    lr_adj = in_dtype_all(in_dtype_all(lrs, torch.float32) * ratio, ctype)
+    lr_adj = in_dtype_all(lr32 * ratio, ctype)
     phase2 = np.concatenate([phase1[:, 4:8], lr_adj[:, None]], axis=1)  # c1, c2, epsilon, wd
     launch(LAMB_PHASE2, variant, items, phase2)
 

@@ -79,26 +79,17 @@ _NORMS = Pass(
 _TWO_PASS_SCALARS = ("use_norm", "lr_in", "eta", "eps", "wd", "rescale", "clip", "momentum")
 _EXACT = ("use_norm", "lr_in", "eta", "eps", "wd")
 
-# float32 and float16/bfloat16 (float32 master copies): the norms and the step in one
-# kernel, tensor by tensor (the rates are computed in C between the passes)
-LARS = Kernel(
-    "lars",
-    states=(),
-    scalars=_TWO_PASS_SCALARS,
-    exact=_EXACT,
-    before=(_NORMS,),
-    body=_PLAIN,
-    variants=("f32", "f16", "bf16"),
-)
-LARS_MOM = Kernel(
-    "lars_mom",
-    states=("mom",),
-    scalars=_TWO_PASS_SCALARS,
-    exact=_EXACT,
-    before=(_NORMS,),
-    body=_MOMENTUM,
-    variants=("f32", "f16", "bf16"),
-)
+
+def _with_norms(name: str, states: tuple[str, ...], body: str) -> Kernel:
+    """float32 and float16/bfloat16 (float32 master copies): the norms and the step in one
+    kernel, tensor by tensor (the rates are computed in C between the passes)."""
+    return Kernel(name, states=states, scalars=_TWO_PASS_SCALARS, exact=_EXACT,
+                  before=(_NORMS,), body=body, variants=("f32", "f16", "bf16"))  # fmt: skip
+
+
+LARS = _with_norms("lars", (), _PLAIN)
+LARS_MOM = _with_norms("lars_mom", ("mom",), _MOMENTUM)
+
 # float64: the step alone, after the reference's norms (see the docstring)
 LARS_SGD = Kernel(
     "lars_sgd",

@@ -343,7 +343,7 @@ def launch(
             if with_low:
                 dense_ptrs.append(item.low.data_ptr())
             numels.append(item.w.numel())
-            flat_scalars += sc or (0.0,)
+            flat_scalars += sc if len(sc) else (0.0,)  # (a sequence or a NumPy row)
             continue
         if kernel.accumulators:
             raise ValueError(f"{kernel.name}: sums over row-sparse items are not supported")
