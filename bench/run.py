@@ -277,6 +277,7 @@ class Row:
     torch_mode: str | None = None
     torch_modes: dict[str, float] = field(default_factory=dict)
     mxnet: float | None = None
+    floor: float | None = None  # compute floor (see compute_floor), rows over the goal on (a)
     errors: list[str] = field(default_factory=list)
 
 
@@ -309,6 +310,47 @@ def time_mxopt(
     """Best step time of mxopt's Updater (see :func:`mxopt_step`) and its fused state."""
     step, fused_state = mxopt_step(name, wl, fused)
     return best_time(step, repeats, 1, s.budget_s), fused_state()
+
+
+# The compute floor's data (by ``two_d``): one tensor whose w, g and states, split between
+# the threads, stay in their L2 caches, updated FLOOR_REPEATS times in one kernel call.
+FLOOR_SHAPE = {False: (1 << 16,), True: (128, 512)}
+FLOOR_REPEATS = 64
+
+
+def compute_floor(name: str, params: int, s: Settings) -> float:
+    """The fused rule's time per parameter when its data is in cache, times ``params``:
+    what its arithmetic costs when memory is not the limit (SGLD's Gaussian noise,
+    GroupAdaGrad's row sums). Its kernels run in one call over the same cache-resident
+    tensor ``FLOOR_REPEATS`` times (the engine's runner given that item repeated: this
+    reaches into ``mxopt.optimizer.fused.engine``, so no Python cost is counted)."""
+    opt = mx.optimizer.create(name, **RULES[name].kwargs)
+    rule = engine.rule_for(opt)
+    if rule is None:
+        raise ValueError(f"{name} has no fused rule")
+    shape = FLOOR_SHAPE[RULES[name].two_d]
+    gen = torch.Generator().manual_seed(0)
+    w = torch.randn(shape, generator=gen) * 0.1
+    g = torch.randn(shape, generator=gen) * 0.1
+    states = rule.states_of(opt.create_state(0, w))
+    opt._update_count([0])
+    item = engine.Item(0, w, g, states, opt._get_lrs([0])[0], opt._get_wds([0])[0])
+    run = engine._runner(rule, opt)
+    items = [item] * FLOOR_REPEATS
+    t = best_time(lambda: run(items, "f32", torch.float32), 3 * s.fast, 2, s.budget_s)
+    return t / (FLOOR_REPEATS * w.numel()) * params
+
+
+def add_floors(rows: list[Row], s: Settings) -> None:
+    """The compute floor (:func:`compute_floor`) of each row over the per-rule goal on
+    workload (a): whether its arithmetic alone already exceeds the goal."""
+    for row in rows:
+        if row.workload == WORKLOAD_A and row.fast and row.fast / row.bound > GOAL_BOUND_EACH:
+            log(f"compute floor: {row.name}")
+            try:
+                row.floor = compute_floor(row.name, row.params, s)
+            except Exception as e:
+                row.errors.append(f"floor: {type(e).__name__}: {e}")
 
 
 def torch_steps(peer: TorchPeer, wl: Workload) -> dict[str, Callable[[], Any]]:
@@ -698,6 +740,7 @@ def collect(names: list[str], s: Settings, with_mxnet: bool) -> Report:
             log(f"{label}: {name}")
             report.rows.append(measure(name, wl, s))
         del wl
+    add_floors(report.rows, s)
     if with_mxnet:
         report.mxnet = run_mxnet(names, s)
     if report.mxnet is not None:
@@ -741,6 +784,20 @@ def print_report(rep: Report) -> None:
         for name, why in errors:
             print(f"* {name}: {why}")
     print_goals(goals(rep.rows))
+    over = [
+        r for r in rep.rows
+        if r.workload == WORKLOAD_A and r.fast and r.floor and r.fast / r.bound > GOAL_BOUND_EACH
+    ]  # fmt: skip
+    if over:
+        print(
+            f"* compute floor of those over {GOAL_BOUND_EACH}x on {WORKLOAD_A} (their kernels' "
+            "time per parameter on cache-resident data, times the workload's parameters): "
+            + ", ".join(
+                f"{r.name} {ms(r.floor)} ms (floor/bound {r.floor / r.bound:.2f}, "
+                f"fast/floor {r.fast / r.floor:.2f})"
+                for r in over
+            )
+        )
 
     print("\nFirst step minus a later step, fresh process (2^20 params):")
     for name, t in rep.first_step.items():

@@ -67,7 +67,13 @@ class GroupAdaGrad(Optimizer):
         return torch.zeros((weight.shape[0], 1), dtype=weight.dtype, device=weight.device)
 
     def _check_batch(self, indices: list, weights: list) -> None:
-        for i, w, wd in zip(indices, weights, self._get_wds(indices)):
+        wds = self._get_wds(indices)
+        try:  # the usual batch, checked with whole-list maps (C loops)
+            if set(map(torch.Tensor.dim, weights)) == {2} and not any(wds):
+                return  # (``any``: a float is true exactly when it is not 0, NaN included)
+        except TypeError:
+            pass  # not all tensors: checked one by one below
+        for i, w, wd in zip(indices, weights, wds):
             if isinstance(w, torch.Tensor):
                 _check_2d(w)
             if wd != 0:

@@ -25,7 +25,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
-from operator import attrgetter
+from operator import add, attrgetter
 from typing import Any, ClassVar
 
 import torch
@@ -286,7 +286,7 @@ class Optimizer:
         counts = self._index_update_count
         indices = index if isinstance(index, (list, tuple)) else [index]
         if len(indices) > 1 and len(set(indices)) == len(indices):  # a batch, at once
-            new = [counts.get(i, self.begin_num_update) + 1 for i in indices]
+            new = list(map(add, map(counts.get, indices, repeat(self.begin_num_update)), repeat(1)))
             counts.update(zip(indices, new))
             self.num_update = max(self.num_update, *new)
             return

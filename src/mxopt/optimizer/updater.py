@@ -46,7 +46,11 @@ class Updater:
 
     def __call__(self, index, grad, weight) -> None:
         if isinstance(index, (list, tuple)):
-            indices = list(map(_as_key, index))
+            indices = (
+                list(map(_as_key, index))
+                if any(map(isinstance, index, repeat(bytes)))
+                else list(index)
+            )
             grads, weights = list(grad), list(weight)
             if not len(indices) == len(grads) == len(weights):
                 raise ValueError(

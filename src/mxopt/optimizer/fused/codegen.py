@@ -409,13 +409,20 @@ def _row_pass(k: Kernel, variant: str) -> list[str]:
     ]
     lines.extend(f"        T {st} = {st}_[r];" for st in k.row_states)
     lines.extend(f"        double acc_{sm} = 0;" for sm in k.pre_sums)
-    lines.append(f"        #pragma omp simd{_reduction(k.pre_sums)}")  # vectorizes the sums
+    # ``pre`` also sums the row's weights into ``touch_``, which is then discarded (a
+    # volatile store keeps the loads; the compiler may reorder this sum): the weights'
+    # reads from memory then overlap the gradient's instead of waiting for ``body``
+    # (GroupAdaGrad's kernel, memory-bound: 6-15% faster in the median in a C harness).
+    lines.append("        T touch_ = 0;")
+    sums = ", ".join([*(f"acc_{sm}" for sm in k.pre_sums), "touch_"])
+    lines.append(f"        #pragma omp simd reduction(+:{sums})")  # vectorizes the sums
     lines.append("        for (int64_t i = lo; i < hi; ++i) {")
     lines.append("            T w = w_[i];")
     if k.reads_grad:
         lines.append(f"            T g = {gload.format('g_[i]')};")
-    lines += ["            (void)w;", "            {", *_indent(k.pre, "                ")]
+    lines += ["            touch_ += w;", "            {", *_indent(k.pre, "                ")]
     lines += ["            }", "        }"]
+    lines.append("        { volatile T sink_ = touch_; (void)sink_; }")
     lines += ["        {", *_indent(k.mid, "            "), "        }"]
     lines.append("        #pragma omp simd")
     lines.append("        for (int64_t i = lo; i < hi; ++i) {")

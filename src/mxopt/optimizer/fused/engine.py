@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import torch
@@ -388,4 +390,14 @@ def _run_planned(
 
 
 def _bump_versions(items: Sequence[Item]) -> None:
-    bump_versions([t for it in items for t in (it.w, it.low, *it.states) if t is not None])
+    """Bump the version counters of every tensor the kernels wrote (whole-list maps)."""
+    tensors = list(map(_item_w, items))
+    tensors += chain.from_iterable(map(_item_states, items))
+    lows = list(map(_item_low, items))
+    if set(map(id, lows)) != _NONE_ID:  # (multi-precision: the float16/bfloat16 weights)
+        tensors += [t for t in lows if t is not None]
+    bump_versions(tensors)
+
+
+_item_w, _item_low, _item_states = (attrgetter(a) for a in ("w", "low", "states"))
+_NONE_ID = {id(None)}

@@ -26,6 +26,8 @@ with a ``clip`` bound for the NDArray clipping expression (:mod:`._ndclip`).
 
 from __future__ import annotations
 
+from operator import attrgetter, itemgetter
+
 import numpy as np
 import torch
 
@@ -35,6 +37,9 @@ from .codegen import Kernel
 from .engine import FusedRule, Item, launch, register_rule, single_state
 
 __all__ = ["GROUP_ADAGRAD", "GROUP_ADAGRAD_COLUMN", "RULE"]
+
+_lr, _sparse, _shape = attrgetter("lr"), attrgetter("sparse"), attrgetter("w.shape")
+_second = itemgetter(1)
 
 _GRAD = f"T G = g * rescale;\n{nd_clip('G')}"
 
@@ -82,22 +87,26 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     row-sparse ones the operator (``f32`` scalars, ``clip`` from
     :func:`operator_clip_bound`)."""
     n = len(items)
-    cols = np.array([item.w.shape[1] for item in items], dtype=np.float64)
+    cols = np.array(list(map(_second, map(_shape, items))), dtype=np.float64)
+    lrs = list(map(_lr, items))
     table = np.empty((n, len(GROUP_ADAGRAD.scalars)))
-    table[:, 0] = in_dtype_all([item.lr for item in items], ctype)
+    table[:, 0] = in_dtype(lrs[0], ctype) if lrs.count(lrs[0]) == n else in_dtype_all(lrs, ctype)
     table[:, 1] = in_dtype(opt.float_stable_eps, ctype)
     table[:, 2] = in_dtype(opt.rescale_grad, ctype)
     table[:, 3] = nd_clip_bound(opt.clip_gradient)
     table[:, 4] = cols
-    sparse = np.flatnonzero([item.sparse for item in items])
-    if sparse.size:  # the operator's rule
-        table[sparse, 0] = in_dtype_all([items[k].lr for k in sparse], torch.float32)
+    if any(map(_sparse, items)):  # the operator's rule
+        sparse = np.flatnonzero(list(map(_sparse, items)))
+        table[sparse, 0] = in_dtype_all([lrs[k] for k in sparse], torch.float32)
         table[sparse, 1:4] = (f32(opt.float_stable_eps), f32(opt.rescale_grad),
                               operator_clip_bound(opt.clip_gradient))  # fmt: skip
-    for kernel, mask in ((GROUP_ADAGRAD_COLUMN, cols == 1), (GROUP_ADAGRAD, cols != 1)):
-        if mask.any():
+    one_column = cols == 1
+    for kernel, mask in ((GROUP_ADAGRAD_COLUMN, one_column), (GROUP_ADAGRAD, ~one_column)):
+        if mask.all():  # (the same item list: a replayed call's tables apply as they are)
+            launch(kernel, variant, items, table)
+        elif mask.any():
             rows = np.flatnonzero(mask)
-            launch(kernel, variant, [items[k] for k in rows], table[rows])
+            launch(kernel, variant, list(map(items.__getitem__, rows.tolist())), table[rows])
 
 
 RULE = FusedRule(

@@ -221,7 +221,7 @@ class Tables:
     def rows_of(self, items: Sequence[Item]) -> list[int] | None:
         """Where each of ``items`` is in :attr:`items` (``None`` if one is not there)."""
         if self._position is None:
-            self._position = {id(it): j for j, it in enumerate(self.items)}
+            self._position = dict(zip(map(id, self.items), range(len(self.items))))
         rows = list(map(self._position.get, map(id, items)))
         return None if None in rows else rows
 
