@@ -403,6 +403,7 @@ def _row_pass(k: Kernel, variant: str) -> list[str]:
     lines = [
         f"        const int64_t cols_ = (int64_t)sk[{k.scalars.index('cols')}];",
         "        const int64_t nrows_ = cols_ > 0 ? n[k] / cols_ : 0;",
+        *_single_column(k, variant),
         "        #pragma omp for schedule(static) nowait",
         "        for (int64_t r = 0; r < nrows_; ++r) {",
         "        lo = r * cols_; hi = lo + cols_;",
@@ -429,6 +430,34 @@ def _row_pass(k: Kernel, variant: str) -> list[str]:
     lines += _element(k, variant, k.body, k.writes_weight, _final_stores(k))
     lines.extend(f"        {st}_[r] = {st};" for st in k.row_states)
     lines.append("        }")
+    lines.append("        }")  # (the one-column case's else)
+    return lines
+
+
+def _single_column(k: Kernel, variant: str) -> list[str]:
+    """A row kernel's tensors of one column (1-D parameters as ``(n, 1)``): row ``i`` is
+    element ``i``, so ``pre``, ``mid`` and ``body`` run once per element in one loop over
+    the rows, vectorized across them (the same operations as a one-element row). Opens
+    the ``else`` that the loop over whole rows goes in."""
+    gload = _TYPES[variant][3]
+    lines = [
+        "        if (cols_ == 1) {",
+        "        lo = 0; hi = nrows_;",
+        "        #pragma omp for simd schedule(static) nowait",
+        "        for (int64_t i = 0; i < nrows_; ++i) {",
+    ]
+    lines.extend(f"            T {st} = {st}_[i];" for st in k.row_states)
+    lines.extend(f"            double acc_{sm} = 0;" for sm in k.pre_sums)
+    lines += ["            {", "            T w = w_[i];"]
+    if k.reads_grad:
+        lines.append(f"            T g = {gload.format('g_[i]')};")
+    lines += ["            (void)w;", "            {", *_indent(k.pre, "                ")]
+    lines += ["            }", "            }"]
+    lines += ["            {", *_indent(k.mid, "                "), "            }"]
+    body = _element(k, variant, k.body, k.writes_weight, _final_stores(k))
+    lines += body[:-1]  # (without the loop's closing brace)
+    lines.extend(f"            {st}_[i] = {st};" for st in k.row_states)
+    lines += ["        }", "        } else {"]
     return lines
 
 

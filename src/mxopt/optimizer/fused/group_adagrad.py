@@ -14,8 +14,10 @@ A row kernel: one thread takes a whole row, sums :math:`G^2` over it (``pre``, i
 double, then rounded to the compute type and divided by :math:`C` as the reference's
 ``mean`` does; the reference sums in the compute type, so float32 results differ by the
 rounding of that sum only), updates :math:`h_i` once (``mid``) and updates the row while
-it is still in cache (``body``). Weights with one column (1-D parameters reshaped to
-``(n, 1)``) take an element-wise kernel with the same arithmetic instead.
+it is still in cache (``body``); while it sums, it also reads the row's weights, so that
+both streams come from memory at once. Weights with one column (1-D parameters reshaped
+to ``(n, 1)``) run the same operations element by element, vectorized across the rows
+(:func:`.codegen._single_column`).
 
 The reference has two paths, chosen by the gradient: a dense gradient follows the Python
 optimizer (scalars rounded to the weight's type with ``in_dtype``, NDArray clipping
@@ -36,7 +38,7 @@ from ._ndclip import nd_clip, nd_clip_bound, operator_clip_bound
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, register_rule, single_state
 
-__all__ = ["GROUP_ADAGRAD", "GROUP_ADAGRAD_COLUMN", "RULE"]
+__all__ = ["GROUP_ADAGRAD", "RULE"]
 
 _lr, _sparse, _shape = attrgetter("lr"), attrgetter("sparse"), attrgetter("w.shape")
 _second = itemgetter(1)
@@ -52,18 +54,6 @@ GROUP_ADAGRAD = Kernel(
     pre_sums=("gsq",),
     mid="history = history + (T)acc_gsq / cols;",
     body=_GRAD + "\nw = w - (G * lr) / SQRT(history + epsilon);",
-)
-# One column (1-D parameters as (n, 1)): a row is one element and its history one
-# element too, so the same arithmetic runs element-wise (vectorized, no per-row loop).
-GROUP_ADAGRAD_COLUMN = Kernel(
-    "group_adagrad_column",
-    states=("history",),
-    scalars=GROUP_ADAGRAD.scalars,
-    body=_GRAD
-    + """
-history = history + (G * G) / cols;
-w = w - (G * lr) / SQRT(history + epsilon);
-""",
 )
 
 
@@ -81,38 +71,31 @@ def _applies(opt) -> bool:
 
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     """The scalars of all items at once (NumPy, the same roundings as per-item Python
-    floats), then one launch per kernel: one-column weights take the element-wise one.
+    floats), then one launch.
 
     Dense gradients follow the Python optimizer (``in_dtype`` scalars, NDArray clipping),
     row-sparse ones the operator (``f32`` scalars, ``clip`` from
     :func:`operator_clip_bound`)."""
     n = len(items)
-    cols = np.array(list(map(_second, map(_shape, items))), dtype=np.float64)
     lrs = list(map(_lr, items))
     table = np.empty((n, len(GROUP_ADAGRAD.scalars)))
     table[:, 0] = in_dtype(lrs[0], ctype) if lrs.count(lrs[0]) == n else in_dtype_all(lrs, ctype)
     table[:, 1] = in_dtype(opt.float_stable_eps, ctype)
     table[:, 2] = in_dtype(opt.rescale_grad, ctype)
     table[:, 3] = nd_clip_bound(opt.clip_gradient)
-    table[:, 4] = cols
+    table[:, 4] = list(map(_second, map(_shape, items)))
     if any(map(_sparse, items)):  # the operator's rule
         sparse = np.flatnonzero(list(map(_sparse, items)))
         table[sparse, 0] = in_dtype_all([lrs[k] for k in sparse], torch.float32)
         table[sparse, 1:4] = (f32(opt.float_stable_eps), f32(opt.rescale_grad),
                               operator_clip_bound(opt.clip_gradient))  # fmt: skip
-    one_column = cols == 1
-    for kernel, mask in ((GROUP_ADAGRAD_COLUMN, one_column), (GROUP_ADAGRAD, ~one_column)):
-        if mask.all():  # (the same item list: a replayed call's tables apply as they are)
-            launch(kernel, variant, items, table)
-        elif mask.any():
-            rows = np.flatnonzero(mask)
-            launch(kernel, variant, list(map(items.__getitem__, rows.tolist())), table[rows])
+    launch(GROUP_ADAGRAD, variant, items, table)
 
 
 RULE = FusedRule(
     applies=_applies,
     states_of=single_state,
-    kernels=(GROUP_ADAGRAD, GROUP_ADAGRAD_COLUMN),
+    kernels=(GROUP_ADAGRAD,),
     run=_run,
     sparse="lazy",  # the operator updates only the gradient's rows
     rows=True,
