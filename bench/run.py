@@ -14,7 +14,9 @@ ResNet-50 (~25.6M parameters in 161 tensors) and (b) one 2**24-element tensor --
 * **bound**: the bytes the rule must move divided by the streaming bandwidth measured
   while the row is timed: a bandwidth probe runs before every fast step and every torch
   step (round robin), and each is the best of its repeats, so a row's three numbers see
-  the same conditions on a shared machine whose bandwidth drifts.
+  the same conditions on a shared machine whose bandwidth drifts;
+* **compute floor**, for the rows over the per-rule goal on (a): the fused kernels' time per
+  parameter on cache-resident data times the parameter count (:func:`compute_floor`).
 
 Then the first-step overhead in a fresh process (cold and warm kernel cache) and
 end-to-end ``Module.fit`` throughput with the fast path on and off. Times are best-of-N and
