@@ -442,7 +442,6 @@ def _single_column(k: Kernel, variant: str) -> list[str]:
     gload = _TYPES[variant][3]
     lines = [
         "        if (cols_ == 1) {",
-        "        lo = 0; hi = nrows_;",
         "        #pragma omp for simd schedule(static) nowait",
         "        for (int64_t i = 0; i < nrows_; ++i) {",
     ]
