@@ -32,6 +32,7 @@ treated as dense ones, as on the reference path. The running sums are the optimi
 from __future__ import annotations
 
 from itertools import repeat
+from operator import attrgetter, mul
 from typing import NamedTuple
 
 import torch
@@ -158,7 +159,7 @@ def _count_batch(opt, items: list[Item]) -> list[_Update] | None:
         or opt.batch_scale != 1
         or len(set(indices)) != len(indices)
         or len(set(map(counts.get, indices, repeat(opt.begin_num_update)))) != 1
-        or any(running is not None for running in map(cums.get, indices))
+        or set(map(id, map(cums.get, indices))) != _NONE_ID  # (a running sum)
     ):
         return None
     lr0, wd0 = opt._get_lr(indices[0]), opt._get_wd(indices[0])
@@ -222,6 +223,24 @@ def _sgd_scalars(opt, lr: float, wd: float, momentum: bool, ctype: torch.dtype):
     return (lr, lr_r, in_dtype(1.0 - lr_wd, ctype), r, c, float(opt.batch_scale))
 
 
+_states, _running, _item_of = attrgetter("states"), attrgetter("running"), attrgetter("item")
+_count_of, _lr_of, _wd_of = attrgetter("count"), attrgetter("lr"), attrgetter("wd")
+
+
+def _warmup_mults(opt, counts: list[int]) -> list[float]:
+    """The warm-up multiplier of each count: computed once per distinct count when the
+    optimizer keeps LBSGD's own (pure) ``_get_lbmult``, else once per count in order."""
+    from ..lbsgd import LBSGD
+
+    if type(opt)._get_lbmult is not LBSGD._get_lbmult:
+        return list(map(opt._get_lbmult, counts))
+    per_count = {c: opt._get_lbmult(c) for c in set(counts)}
+    return list(map(per_count.__getitem__, counts))
+
+
+_NONE_ID = {id(None)}
+
+
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     first, add, updates = _count(opt, items)
     _accumulate(LBSGD_FIRST, variant, first)
@@ -231,20 +250,27 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     if opt.warmup_strategy == "lars":
         mults = _lars_mults(opt, updates, variant, ctype)
     else:
-        mults = [opt._get_lbmult(u.count) for u in updates]
+        mults = _warmup_mults(opt, list(map(_count_of, updates)))
+    rates = list(zip(map(mul, map(_lr_of, updates), mults), map(_wd_of, updates),
+                     map(bool, map(_states, map(_item_of, updates)))))  # fmt: skip
+    memo = {r: _sgd_scalars(opt, *r, ctype) for r in set(rates)}  # (one per distinct set)
+    scalars = list(map(memo.__getitem__, rates))
+    with_mom = set(map(bool, map(_states, items)))
+    no_sums = set(map(id, map(_running, updates))) == _NONE_ID
+    if len(updates) == len(items) and len(with_mom) == 1 and no_sums:
+        # every item updated, none with a running sum (the Updater's batches): one launch
+        # over the call's own items, whose states are the kernel's
+        launch(UPDATES[(with_mom.pop(), False)], variant, items, scalars)
+        return
     groups: dict[tuple[bool, bool], tuple[list[Item], list, dict]] = {}
-    memo: dict[tuple[float, float, bool], tuple[float, ...]] = {}
-    for u, mult in zip(updates, mults):
+    for u, item_scalars in zip(updates, scalars):
         key = (bool(u.item.states), u.running is not None)  # (momentum, running sum)
-        group_items, scalars, sums = groups.setdefault(key, ([], [], {}))
+        group_items, group_scalars, sums = groups.setdefault(key, ([], [], {}))
         group_items.append(u.item)
-        rates = (u.lr * mult, u.wd, key[0])
-        if rates not in memo:  # (one set per distinct rate, decay and momentum)
-            memo[rates] = _sgd_scalars(opt, *rates, ctype)
-        scalars.append(memo[rates])
+        group_scalars.append(item_scalars)
         sums[id(u.item)] = u.running
-    for key, (group_items, scalars, sums) in groups.items():
-        launch(UPDATES[key], variant, group_items, scalars, states=_Pick(sums, with_mom=True))
+    for key, (group_items, group_scalars, sums) in groups.items():
+        launch(UPDATES[key], variant, group_items, group_scalars, states=_Pick(sums, with_mom=True))
 
 
 RULE = FusedRule(
