@@ -387,3 +387,68 @@ def test_multi_pass_kernel_rejects_what_it_cannot_run() -> None:
     one_pass = Kernel("one", states=(), scalars=(), body="", scratch=("u",))
     with pytest.raises(ValueError, match="scratch values need earlier passes"):
         render([one_pass])
+
+
+_ROW_CENTER = Kernel(
+    "test_row_center",
+    states=(),
+    row_states=("mean",),
+    scalars=("cols",),
+    pre="acc_s += (double)g;",
+    pre_sums=("s",),
+    mid="mean = (T)(acc_s / cols);",
+    body="w = w + (g - mean);",
+)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_row_kernel_runs_whole_rows_and_single_columns(dtype) -> None:
+    """A row kernel sees each row whole (its sum, then its update) and runs tensors of one
+    column in its element-wise branch with the same operations, in one launch over a
+    mixed list (parallel and single-thread calls, row counts not a multiple of the
+    vector width)."""
+    variant = {torch.float32: "f32", torch.float64: "f64"}[dtype]
+    gen = torch.Generator().manual_seed(7)
+    for shapes in ([(1000, 1), (3, 7), (40001, 1), (257, 129)], [(5, 1), (2, 3)]):
+        ws = [torch.randn(s, generator=gen, dtype=dtype) for s in shapes]
+        gs = [torch.randn(s, generator=gen, dtype=dtype) for s in shapes]
+        means = [torch.zeros(s[0], 1, dtype=dtype) for s in shapes]
+        before = [w.clone() for w in ws]
+        items = [
+            engine.Item(i, w, g, (m,), 0.0, 0.0) for i, (w, g, m) in enumerate(zip(ws, gs, means))
+        ]
+        engine.launch(_ROW_CENTER, variant, items, [(float(s[1]),) for s in shapes])
+        tol = 1e-6 if dtype == torch.float32 else 1e-12  # (the sum's order is the kernel's)
+        for w0, w, g, m in zip(before, ws, gs, means):
+            if g.shape[1] == 1:  # a row of one element: its mean is itself, exactly
+                torch.testing.assert_close(m, g, rtol=0, atol=0)
+                torch.testing.assert_close(w, w0, rtol=0, atol=0)
+                continue
+            row_mean = (g.double().sum(dim=1, keepdim=True) / g.shape[1]).to(dtype)
+            torch.testing.assert_close(m, row_mean, rtol=tol, atol=tol)
+            torch.testing.assert_close(w, w0 + (g - m), rtol=tol, atol=tol)
+
+
+def test_group_adagrad_step_is_one_kernel_call(monkeypatch) -> None:
+    """GroupAdaGrad updates 2-D and one-column weights in one kernel call per step."""
+    from mxopt.optimizer.fused import launch as launch_module
+    from mxopt.optimizer.fused import replay
+
+    calls = []
+    real_call = launch_module.call
+
+    def counting_call(kernel, *args):
+        calls.append(kernel.name)
+        return real_call(kernel, *args)
+
+    monkeypatch.setattr(launch_module, "call", counting_call)
+    monkeypatch.setattr(replay, "call", counting_call)
+    gen = torch.Generator().manual_seed(3)
+    shapes = [(64, 9), (64, 1), (10, 300), (2048, 1)]
+    weights = [torch.randn(s, generator=gen) for s in shapes]
+    grads = [torch.randn(s, generator=gen) for s in shapes]
+    updater = mx.optimizer.get_updater(mx.optimizer.create("groupadagrad", learning_rate=0.1))
+    for step in range(3):
+        calls.clear()
+        updater(list(range(len(shapes))), grads, weights)
+        assert calls == ["group_adagrad"], f"step {step}: {calls}"
