@@ -360,14 +360,21 @@ def _final_stores(k: Kernel) -> tuple[str, ...]:
     return tuple(st for st in k.states if st not in k.read_only)
 
 
-def _element(k: Kernel, variant: str, body: str, store_weight: bool, stores) -> list[str]:
-    """The inside of an element loop over ``i``: loads, ``body``, the stores (then the
-    loop's closing brace)."""
-    T, _, _, gload, lstore, _ = _TYPES[variant]
-    st_t = k.state_storage or T
+def _loads(k: Kernel, variant: str) -> list[str]:
+    """Element ``i``'s weight and (if the kernel reads it) gradient, as ``T`` locals."""
+    gload = _TYPES[variant][3]
     out = ["            T w = w_[i];"]
     if k.reads_grad:
         out.append(f"            T g = {gload.format('g_[i]')};")
+    return out
+
+
+def _element(k: Kernel, variant: str, body: str, store_weight: bool, stores) -> list[str]:
+    """The inside of an element loop over ``i``: loads, ``body``, the stores (then the
+    loop's closing brace)."""
+    T, _, _, _, lstore, _ = _TYPES[variant]
+    st_t = k.state_storage or T
+    out = _loads(k, variant)
     for st in k.states:
         load = "" if st in k.write_only else f" = (T){st}_[i]"
         out.append(f"            T {st}{load};")
@@ -399,7 +406,6 @@ def _row_pass(k: Kernel, variant: str) -> list[str]:
     row again."""
     if "cols" not in k.scalars or k.sums or k.draws or k.write_only:
         raise ValueError(f"row kernel {k.name}: needs a 'cols' scalar; no sums, draws or streams")
-    gload = _TYPES[variant][3]
     lines = [
         f"        const int64_t cols_ = (int64_t)sk[{k.scalars.index('cols')}];",
         "        const int64_t nrows_ = cols_ > 0 ? n[k] / cols_ : 0;",
@@ -418,9 +424,7 @@ def _row_pass(k: Kernel, variant: str) -> list[str]:
     sums = ", ".join([*(f"acc_{sm}" for sm in k.pre_sums), "touch_"])
     lines.append(f"        #pragma omp simd reduction(+:{sums})")  # vectorizes the sums
     lines.append("        for (int64_t i = lo; i < hi; ++i) {")
-    lines.append("            T w = w_[i];")
-    if k.reads_grad:
-        lines.append(f"            T g = {gload.format('g_[i]')};")
+    lines += _loads(k, variant)
     lines += ["            touch_ += w;", "            {", *_indent(k.pre, "                ")]
     lines += ["            }", "        }"]
     lines.append("        { volatile T sink_ = touch_; (void)sink_; }")
@@ -439,7 +443,6 @@ def _single_column(k: Kernel, variant: str) -> list[str]:
     element ``i``, so ``pre``, ``mid`` and ``body`` run once per element in one loop over
     the rows, vectorized across them (the same operations as a one-element row). Opens
     the ``else`` that the loop over whole rows goes in."""
-    gload = _TYPES[variant][3]
     lines = [
         "        if (cols_ == 1) {",
         "        #pragma omp for simd schedule(static) nowait",
@@ -447,9 +450,7 @@ def _single_column(k: Kernel, variant: str) -> list[str]:
     ]
     lines.extend(f"            T {st} = {st}_[i];" for st in k.row_states)
     lines.extend(f"            double acc_{sm} = 0;" for sm in k.pre_sums)
-    lines += ["            {", "            T w = w_[i];"]
-    if k.reads_grad:
-        lines.append(f"            T g = {gload.format('g_[i]')};")
+    lines += ["            {", *_loads(k, variant)]
     lines += ["            (void)w;", "            {", *_indent(k.pre, "                ")]
     lines += ["            }", "            }"]
     lines += ["            {", *_indent(k.mid, "                "), "            }"]

@@ -27,7 +27,7 @@ import torch
 
 from . import replay as _replay
 from .codegen import Kernel
-from .launch import Item, bump_versions, forget, launch, library
+from .launch import _NONE_ID, Item, bump_versions, forget, launch, library
 
 __all__ = [
     "enabled",
@@ -400,4 +400,3 @@ def _bump_versions(items: Sequence[Item]) -> None:
 
 
 _item_w, _item_low, _item_states = (attrgetter(a) for a in ("w", "low", "states"))
-_NONE_ID = {id(None)}

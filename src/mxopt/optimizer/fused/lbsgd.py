@@ -41,6 +41,7 @@ from ...ndarray.ops._common import f32, in_dtype
 from .._common import fused_clip
 from .codegen import Kernel
 from .engine import FusedRule, Item, launch, optional_state, register_rule
+from .launch import _NONE_ID
 from .sgd import SGD, SGD_MOM
 
 __all__ = ["LBSGD_FIRST", "LBSGD_ADD", "NORMS", "UPDATES", "RULE"]
@@ -238,9 +239,6 @@ def _warmup_mults(opt, counts: list[int]) -> list[float]:
     return list(map(per_count.__getitem__, counts))
 
 
-_NONE_ID = {id(None)}
-
-
 def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
     first, add, updates = _count(opt, items)
     _accumulate(LBSGD_FIRST, variant, first)
@@ -251,16 +249,15 @@ def _run(opt, items: list[Item], ctype: torch.dtype, variant: str) -> None:
         mults = _lars_mults(opt, updates, variant, ctype)
     else:
         mults = _warmup_mults(opt, list(map(_count_of, updates)))
-    rates = list(zip(map(mul, map(_lr_of, updates), mults), map(_wd_of, updates),
-                     map(bool, map(_states, map(_item_of, updates)))))  # fmt: skip
+    moms = list(map(bool, map(_states, map(_item_of, updates))))  # (with momentum)
+    rates = list(zip(map(mul, map(_lr_of, updates), mults), map(_wd_of, updates), moms))
     memo = {r: _sgd_scalars(opt, *r, ctype) for r in set(rates)}  # (one per distinct set)
     scalars = list(map(memo.__getitem__, rates))
-    with_mom = set(map(bool, map(_states, items)))
     no_sums = set(map(id, map(_running, updates))) == _NONE_ID
-    if len(updates) == len(items) and len(with_mom) == 1 and no_sums:
+    if len(updates) == len(items) and len(set(moms)) == 1 and no_sums:
         # every item updated, none with a running sum (the Updater's batches): one launch
         # over the call's own items, whose states are the kernel's
-        launch(UPDATES[(with_mom.pop(), False)], variant, items, scalars)
+        launch(UPDATES[(moms[0], False)], variant, items, scalars)
         return
     groups: dict[tuple[bool, bool], tuple[list[Item], list, dict]] = {}
     for u, item_scalars in zip(updates, scalars):
